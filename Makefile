@@ -1,0 +1,44 @@
+# The two commands, each starting from a fresh clone with only Python 3.11+:
+#   make run    install, then run the service (API, worker, embedded Redis without REDIS_URL)
+#   make test   install with the dev tools, then lint and run the whole suite (CI: .ci/run)
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip --disable-pip-version-check -q
+
+.PHONY: run test bench lock clean
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "Python 3.11 or newer is needed: make PYTHON=python3.11 ..."; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed-run: $(BIN)/python pyproject.toml constraints.txt
+	$(PIP) install -c constraints.txt -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed-run
+	$(PIP) install -c constraints.txt -e '.[dev]'
+	touch $@
+
+run: $(VENV)/.installed-run
+	$(BIN)/tanktop run
+
+test: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest
+
+# Profile GET/PATCH against a bare Flask handler (needs wrk: apt-get install wrk).
+bench: $(VENV)/.installed-dev
+	$(BIN)/python -m tests.bench.profiles
+
+# Re-pin every dependency: resolve in a throwaway venv and write constraints.txt.
+lock:
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/python -m pip --disable-pip-version-check -q install -e '.[dev]'
+	.lock-venv/bin/python -m pip freeze --exclude-editable | grep -v '^-e' > constraints.txt
+	rm -rf .lock-venv
+
+clean:
+	rm -rf $(VENV)
