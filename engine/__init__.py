@@ -1,0 +1,1 @@
+"""The engine: domain logic over Redis. Imports redis and the standard library only."""

@@ -1,0 +1,39 @@
+"""Identifiers: what a user id and a service name may be.
+
+Each checker returns the id unchanged or raises InvalidValue with a sentence that says
+what is allowed and what was wrong, naming the field the id came from.
+"""
+
+from __future__ import annotations
+
+import re
+
+from engine.errors import InvalidValue
+
+
+class _Kind:
+    def __init__(self, label: str, maximum: int, allowed: str, description: str):
+        self.label = label
+        self.maximum = maximum
+        self.pattern = re.compile(f"[{allowed}]{{1,{maximum}}}")
+        self.description = description
+
+    def __call__(self, value: object, field: str | None = None) -> str:
+        field = field or self.label
+        rule = f"1-{self.maximum} characters of {self.description}"
+        if not isinstance(value, str):
+            raise InvalidValue(f"{field} must be a string of {rule}", fields={field: ["not a string"]})
+        if self.pattern.fullmatch(value):
+            return value
+        if not value:
+            problem = "is empty"
+        elif len(value) > self.maximum:
+            problem = f"has {len(value)} characters"
+        else:
+            bad = next(c for c in value if not self.pattern.fullmatch(c))
+            problem = f"contains {bad!r}"
+        raise InvalidValue(f"{field} must be {rule}; this one {problem}", fields={field: [problem]})
+
+
+user_id = _Kind("user id", 32, r"A-Za-z0-9._@+\-", "letters, digits and . _ @ + -")
+service_name = _Kind("service name", 32, r"a-z0-9_\-", "a-z, 0-9, _ and -")

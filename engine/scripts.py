@@ -1,0 +1,71 @@
+"""Loads lua/*.lua once and runs each through EVALSHA.
+
+A file is named `<verb_noun>-<numkeys>.lua` and opens with a header (BullMQ style) that
+lists every KEYS[i] and ARGV[i] and what it returns; tests/lua checks each header against
+its file name and body. Every call is checked against the key count of its file name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from redis.exceptions import NoScriptError
+
+LUA_DIR = Path(__file__).resolve().parent.parent / "lua"
+_NAME = re.compile(r"^(?P<name>[a-z][a-z0-9_]*)-(?P<numkeys>\d+)\.lua$")
+
+#: Called as observer(script, keys) before every script call; tests assert slots with it.
+observers: list[Callable[[Script, Sequence[str]], None]] = []
+
+
+class Script:
+    """One Lua file: its name, key count, source and SHA-1."""
+
+    def __init__(self, path: Path):
+        match = _NAME.match(path.name)
+        if not match:
+            raise ValueError(f"{path.name}: a script file is named <verb_noun>-<numkeys>.lua")
+        self.path = path
+        self.name = match["name"]
+        self.numkeys = int(match["numkeys"])
+        self.source = path.read_text(encoding="utf-8")
+        self.sha = hashlib.sha1(self.source.encode()).hexdigest()
+
+    def __call__(self, client: Any, keys: Sequence[str], args: Sequence[Any] = ()) -> Any:
+        """Run on `client` (a client, cluster client or pipeline); loads the script if the
+        server lacks it (after a restart or SCRIPT FLUSH) and runs it again."""
+        if len(keys) != self.numkeys:
+            raise TypeError(f"{self.name} takes {self.numkeys} keys, got {len(keys)}")
+        for observe in observers:
+            observe(self, keys)
+        try:
+            return client.evalsha(self.sha, self.numkeys, *keys, *args)
+        except NoScriptError:
+            client.script_load(self.source)
+            return client.evalsha(self.sha, self.numkeys, *keys, *args)
+
+    def __repr__(self) -> str:
+        return f"<Script {self.path.name}>"
+
+
+_loaded: dict[str, Script] = {}
+
+
+def all_scripts() -> dict[str, Script]:
+    """Every script in lua/, by name."""
+    if not _loaded:
+        for path in sorted(LUA_DIR.glob("*.lua")):
+            script = Script(path)
+            if script.name in _loaded:
+                raise ValueError(f"two scripts are named {script.name}")
+            _loaded[script.name] = script
+    return _loaded
+
+
+def load(name: str) -> Script:
+    """The script called `name` (the file name without `-<numkeys>.lua`)."""
+    return all_scripts()[name]

@@ -1,0 +1,118 @@
+"""One suite, two backends: every test that takes `r` runs on fakeredis (with Lua) and on a
+real redis-server that this session starts on a free port and stops at the end. On the
+real server, every script call is checked to touch a single cluster slot."""
+
+from __future__ import annotations
+
+import fakeredis
+import pytest
+from redis.crc import key_slot
+
+from api import create_app
+from engine import redis as engine_redis
+from engine import scripts, tenants
+from engine.settings import Settings
+
+BACKENDS = ["fake", "real"]
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    """A real redis-server for the whole session (no persistence)."""
+    server = engine_redis.RedisServer(
+        tmp_path_factory.mktemp("redis"), port=engine_redis.free_port(), persist=False
+    )
+    server.start()
+    yield server
+    server.stop()
+
+
+class SlotChecker:
+    """Records every script call whose keys fall in more than one cluster slot."""
+
+    def __init__(self):
+        self.calls = 0
+        self.violations: list[str] = []
+
+    def __call__(self, script, keys):
+        self.calls += 1
+        slots = {key_slot(key.encode()) for key in keys}
+        if len(slots) > 1:
+            self.violations.append(f"{script.name}: {list(keys)} span slots {sorted(slots)}")
+
+
+@pytest.fixture(params=BACKENDS)
+def r(request):
+    """An empty Redis: fakeredis, then the session's real redis-server."""
+    if request.param == "fake":
+        yield fakeredis.FakeRedis(server=fakeredis.FakeServer(), decode_responses=True)
+        return
+    server = request.getfixturevalue("redis_server")
+    client = engine_redis.connect(server.url)
+    client.flushall()
+    checker = SlotChecker()
+    scripts.observers.append(checker)
+    try:
+        yield client
+    finally:
+        scripts.observers.remove(checker)
+        client.close()
+    assert not checker.violations, "script calls across cluster slots:\n" + "\n".join(checker.violations)
+
+
+@pytest.fixture
+def settings():
+    return Settings(key_cache_seconds=5.0, rate_limit=1000.0, rate_burst=2000)
+
+
+@pytest.fixture
+def app(r, settings):
+    app = create_app(settings, redis=r)
+    app.config["TESTING"] = True
+    return app
+
+
+class Api:
+    """The test client with a service's key in every path: api.get("user/7/")."""
+
+    def __init__(self, client, key: str):
+        self.client = client
+        self.key = key
+
+    def url(self, path: str) -> str:
+        return f"/api/1/{self.key}/{path}"
+
+    def open(self, method: str, path: str, **kwargs):
+        return self.client.open(self.url(path), method=method, **kwargs)
+
+    def get(self, path, **kwargs):
+        return self.open("GET", path, **kwargs)
+
+    def put(self, path, **kwargs):
+        return self.open("PUT", path, **kwargs)
+
+    def post(self, path, **kwargs):
+        return self.open("POST", path, **kwargs)
+
+    def patch(self, path, **kwargs):
+        return self.open("PATCH", path, **kwargs)
+
+    def delete(self, path, **kwargs):
+        return self.open("DELETE", path, **kwargs)
+
+
+def make_key(r, service="acme", plan="commercial", **limits) -> str:
+    key, _ = tenants.create_key(r, service, plan, now_ms=1_700_000_000_000, **limits)
+    return key
+
+
+@pytest.fixture
+def api(app, r):
+    """A commercial key of service `acme`."""
+    return Api(app.test_client(), make_key(r))
+
+
+@pytest.fixture
+def other_api(app, r):
+    """A key of another service, `rival`."""
+    return Api(app.test_client(), make_key(r, service="rival"))
