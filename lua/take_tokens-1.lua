@@ -1,0 +1,35 @@
+--[[
+  take_tokens: take up to N tokens from one API key's token bucket (rate limiting).
+    KEYS[1] bucket   HASH  tokens (decimal), ts (ms of the last refill)
+    ARGV[1] rate: tokens added per second (> 0)
+    ARGV[2] burst: the bucket's capacity (>= 1)
+    ARGV[3] now (ms)
+    ARGV[4] tokens wanted (>= 1)
+  Returns {granted, retry_after_ms}: {n >= 1, 0} when n tokens were taken;
+  {0, ms until one token is there} when the bucket is empty.
+  The bucket expires once it would be full again, so an idle key costs nothing.
+]]
+local rate, burst = tonumber(ARGV[1]), tonumber(ARGV[2])
+local now, wanted = tonumber(ARGV[3]), tonumber(ARGV[4])
+
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
+local tokens, ts = tonumber(state[1]), tonumber(state[2])
+if not tokens or not ts then
+  tokens, ts = burst, now
+end
+-- A clock behind the bucket's (another web host) adds nothing rather than going back.
+if now > ts then
+  tokens = math.min(burst, tokens + (now - ts) * rate / 1000)
+  ts = now
+end
+
+local granted, retry_after = math.min(wanted, math.floor(tokens)), 0
+if granted >= 1 then
+  tokens = tokens - granted
+else
+  granted = 0
+  retry_after = math.ceil((1 - tokens) * 1000 / rate)
+end
+redis.call('HSET', KEYS[1], 'tokens', string.format('%.6f', tokens), 'ts', string.format('%.0f', ts))
+redis.call('PEXPIRE', KEYS[1], math.ceil(burst * 1000 / rate) + 1000)
+return {granted, retry_after}

@@ -1,0 +1,72 @@
+from engine import keys, ratelimit
+
+
+def test_bucket_grants_its_burst_then_refuses_with_a_wait(r):
+    now = 1_000_000
+    for _ in range(3):
+        assert ratelimit.take(r, "k1", rate=1, burst=3, wanted=1, now_ms=now) == (1, 0)
+    granted, wait = ratelimit.take(r, "k1", rate=1, burst=3, wanted=1, now_ms=now)
+    assert granted == 0 and wait == 1000
+    assert ratelimit.take(r, "k1", rate=1, burst=3, wanted=1, now_ms=now + 1000) == (1, 0)
+
+
+def test_bucket_refills_at_its_rate_up_to_its_burst(r):
+    assert ratelimit.take(r, "k1", rate=10, burst=5, wanted=5, now_ms=0) == (5, 0)
+    assert ratelimit.take(r, "k1", rate=10, burst=5, wanted=5, now_ms=200) == (2, 0)
+    assert ratelimit.take(r, "k1", rate=10, burst=5, wanted=9, now_ms=60_000) == (5, 0)
+
+
+def test_bucket_expires_when_it_would_be_full(r):
+    ratelimit.take(r, "k1", rate=10, burst=5, wanted=1, now_ms=0)
+    assert 0 < r.pttl(keys.rate_bucket("k1")) <= 1500
+
+
+def test_a_clock_behind_the_bucket_adds_no_tokens(r):
+    ratelimit.take(r, "k1", rate=1, burst=1, wanted=1, now_ms=10_000)
+    granted, _ = ratelimit.take(r, "k1", rate=1, burst=1, wanted=1, now_ms=5_000)
+    assert granted == 0
+
+
+def test_limiter_leases_tokens_so_most_requests_skip_redis(r, monkeypatch):
+    limiter = ratelimit.Limiter()
+    calls = []
+    real = ratelimit.take
+
+    def counting(*args, **kwargs):
+        calls.append(kwargs["wanted"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ratelimit, "take", counting)
+    for _ in range(100):
+        assert limiter.admit(r, "k1", rate=1000, burst=2000, now_ms=0) == 0
+    assert calls == [50, 50]  # 1000/s leases 50 tokens (50 ms worth) at a time
+
+
+def test_limiter_never_admits_more_than_the_bucket_across_processes(r):
+    processes = [ratelimit.Limiter() for _ in range(4)]
+    admitted = sum(
+        1 for i in range(400) if processes[i % 4].admit(r, "k1", rate=100, burst=100, now_ms=0) == 0
+    )
+    assert admitted == 100
+
+
+def test_limiter_is_exact_for_slow_keys_and_says_how_long_to_wait(r):
+    limiter = ratelimit.Limiter()
+    assert limiter.admit(r, "k1", rate=1, burst=2, now_ms=0) == 0
+    assert limiter.admit(r, "k1", rate=1, burst=2, now_ms=0) == 0
+    assert limiter.admit(r, "k1", rate=1, burst=2, now_ms=0) == 1.0
+    assert limiter.admit(r, "k1", rate=1, burst=2, now_ms=1000) == 0
+
+
+def test_rate_zero_is_unlimited_and_touches_nothing(r):
+    limiter = ratelimit.Limiter()
+    assert all(limiter.admit(r, "k1", rate=0, burst=1, now_ms=0) == 0 for _ in range(10))
+    assert not r.exists(keys.rate_bucket("k1"))
+
+
+def test_unspent_leases_lapse(r):
+    limiter = ratelimit.Limiter()
+    limiter.admit(r, "k1", rate=1000, burst=50, now_ms=0)  # leases 50, spends 1
+    r.delete(keys.rate_bucket("k1"))
+    ratelimit.take(r, "k1", rate=1000, burst=50, wanted=50, now_ms=ratelimit.LEASE_TTL_MS)  # empty it
+    assert limiter.admit(r, "k1", rate=1000, burst=50, now_ms=ratelimit.LEASE_TTL_MS) > 0
