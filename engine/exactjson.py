@@ -1,0 +1,122 @@
+"""JSON that keeps numbers exact.
+
+The standard library reads `1.10` and `12345678901234567890.5` as floats and writes back
+`1.1` and `1.2345678901234567e+19`. Here decimals are read as `Decimal` and written back
+with every digit; integers stay Python integers (exact at any size up to the 4,300-digit
+guard of `int`). NaN and Infinity, which are not JSON, are refused, as are strings holding
+lone UTF-16 surrogates (not Unicode text: they cannot be stored as UTF-8).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from decimal import Decimal
+from typing import Any
+
+MAX_DEPTH = 64
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_encode_string = json.encoder.encode_basestring  # ensure_ascii=False, C-accelerated
+
+
+class JSONError(ValueError):
+    """The text is not JSON this service accepts; the message says why, for people."""
+
+
+def _refuse_constant(name: str) -> Any:
+    raise JSONError(f"{name} is not a JSON number")
+
+
+def loads(data: bytes | str) -> Any:
+    """Parse JSON text (UTF-8 bytes or str), keeping decimals exact."""
+    if isinstance(data, bytes | bytearray):
+        try:
+            data = data.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise JSONError(f"not valid UTF-8 (byte {error.start})") from None
+    try:
+        value = json.loads(data, parse_float=Decimal, parse_constant=_refuse_constant)
+    except JSONError:
+        raise
+    except RecursionError:
+        raise JSONError(f"nested more than {MAX_DEPTH} levels deep") from None
+    except json.JSONDecodeError as error:
+        raise JSONError(f"invalid JSON: {error.msg} at line {error.lineno} column {error.colno}") from None
+    except ValueError as error:  # an integer beyond int's digit limit
+        raise JSONError(f"invalid JSON: {error}") from None
+    _check(value, 0)
+    return value
+
+
+def _check(value: Any, depth: int) -> None:
+    if depth > MAX_DEPTH:
+        raise JSONError(f"nested more than {MAX_DEPTH} levels deep")
+    if isinstance(value, str):
+        if _SURROGATE.search(value):
+            raise JSONError("a string holds a lone UTF-16 surrogate, which is not Unicode text")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check(key, depth)
+            _check(item, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            _check(item, depth + 1)
+
+
+def _no_default(value: Any) -> Any:
+    raise TypeError
+
+
+def dumps_string(value: str) -> str:
+    """JSON text of one string (the fast path for object keys)."""
+    return _encode_string(value)
+
+
+def dumps(value: Any) -> str:
+    """Compact JSON text of `value`; Decimals are written with all their digits."""
+    try:
+        return json.dumps(
+            value, ensure_ascii=False, separators=(",", ":"), allow_nan=False, default=_no_default
+        )
+    except TypeError:
+        parts: list[str] = []
+        _write(value, parts.append)
+        return "".join(parts)
+
+
+def _write(value: Any, out) -> None:
+    if value is None:
+        out("null")
+    elif value is True:
+        out("true")
+    elif value is False:
+        out("false")
+    elif isinstance(value, str):
+        out(_encode_string(value))
+    elif isinstance(value, int):
+        out(int.__repr__(value))
+    elif isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError(f"{value} is not a JSON number")
+        out(str(value))
+    elif isinstance(value, float):
+        out(json.dumps(value, allow_nan=False))
+    elif isinstance(value, dict):
+        out("{")
+        for index, (key, item) in enumerate(value.items()):
+            if index:
+                out(",")
+            out(_encode_string(str(key)))
+            out(":")
+            _write(item, out)
+        out("}")
+    elif isinstance(value, list | tuple):
+        out("[")
+        for index, item in enumerate(value):
+            if index:
+                out(",")
+            _write(item, out)
+        out("]")
+    else:
+        raise TypeError(f"{type(value).__name__} is not JSON serialisable")
