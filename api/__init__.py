@@ -1,0 +1,45 @@
+"""HTTP only: parse the request, make one engine call, serialise the answer."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask
+from werkzeug.routing import BaseConverter
+
+from api import auth, errors, health, openapi
+from api.context import AppState
+from api.users.routes import bp as users
+from engine.ratelimit import Limiter
+from engine.redis import connect_settings
+from engine.settings import Settings
+from engine.tenants import KeyCache
+
+
+class IdConverter(BaseConverter):
+    """One path segment, possibly empty, so that an empty id gets a 400 that says so."""
+
+    regex = "[^/]*"
+
+
+def create_app(settings: Settings | None = None, *, redis=None) -> Flask:
+    """The WSGI app. `redis` defaults to a client for the configured Redis."""
+    settings = settings or Settings.from_env()
+    app = Flask(__name__)
+    app.url_map.converters["id"] = IdConverter
+    app.url_map.strict_slashes = False  # every route answers with and without the slash
+    app.url_map.merge_slashes = False  # user//: an empty id, not a redirect
+    app.json.sort_keys = False
+    app.extensions["tanktop"] = AppState(
+        settings=settings,
+        redis=redis if redis is not None else connect_settings(settings),
+        key_cache=KeyCache(settings.key_cache_seconds),
+        limiter=Limiter(),
+    )
+    errors.register(app)
+
+    keyed = Blueprint("api", __name__, url_prefix="/api/1/<apikey>")
+    auth.protect(keyed)
+    keyed.register_blueprint(users)
+    app.register_blueprint(keyed)
+    app.register_blueprint(health.bp)
+    app.register_blueprint(openapi.blueprint)
+    return app

@@ -1,0 +1,55 @@
+"""Reading a request's JSON body: content type, size, UTF-8 and exact numbers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import request
+
+from api.errors import ApiError
+from engine import exactjson
+
+JSON_TYPES = ("application/json", "application/merge-patch+json")
+
+
+def _check_content_type() -> None:
+    mimetype = request.mimetype
+    if mimetype not in JSON_TYPES and not (
+        mimetype.startswith("application/") and mimetype.endswith("+json")
+    ):
+        shown = mimetype or "none"
+        raise ApiError(415, "unsupported_media_type", f"Content-Type must be application/json (got {shown})")
+    charset = request.mimetype_params.get("charset")
+    if charset and charset.lower().replace("_", "-") not in ("utf-8", "utf8"):
+        raise ApiError(415, "unsupported_media_type", f"JSON must be UTF-8 (got charset={charset})")
+
+
+def raw(limit: int) -> bytes:
+    """The body's bytes, refusing more than `limit`."""
+    length = request.content_length
+    if length is not None and length > limit:
+        raise ApiError(413, "too_large", f"the body has {length} bytes; at most {limit} are allowed")
+    data = request.stream.read(limit + 1)
+    if len(data) > limit:
+        raise ApiError(413, "too_large", f"the body has more than {limit} bytes; at most {limit} are allowed")
+    return data
+
+
+def json_object(limit: int, *, required: bool = True) -> dict[str, Any]:
+    """The body as a JSON object (decimals exact). An empty body is `{}` unless required."""
+    data = raw(limit)
+    if not data.strip() and not required:
+        return {}
+    if not data.strip():
+        raise ApiError(400, "invalid_json", "a JSON object body is required (Content-Type: application/json)")
+    _check_content_type()
+    try:
+        value = exactjson.loads(data)
+    except exactjson.JSONError as error:
+        raise ApiError(400, "invalid_json", f"the body is not valid JSON: {error}") from None
+    if not isinstance(value, dict):
+        kind = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(
+            type(value), "a number"
+        )
+        raise ApiError(400, "invalid_json", f"the body must be a JSON object, not {kind}")
+    return value
