@@ -1,0 +1,179 @@
+"""`tanktop`: run the service, and manage services' API keys.
+
+    tanktop run                                     API + worker (+ embedded Redis)
+    tanktop web                                     the API alone (the Procfile's web)
+    tanktop keys create --service NAME --plan free|commercial [--rate R] [--burst B]
+    tanktop keys list [--json]
+    tanktop keys revoke KEY_OR_ID
+    tanktop keys limit KEY_OR_ID [--rate R] [--burst B]
+
+Without REDIS_URL the commands use the embedded Redis under TANKTOP_DATA_DIR, starting it
+for the duration of the command when `tanktop run` is not running.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import sys
+import time
+from collections.abc import Iterator
+
+from engine import errors, tenants
+from engine import redis as engine_redis
+from engine.settings import Settings, SettingsError
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def embedded_server(settings: Settings) -> engine_redis.RedisServer:
+    return engine_redis.RedisServer(settings.data_dir / "redis")
+
+
+@contextlib.contextmanager
+def open_redis(settings: Settings) -> Iterator:
+    """The configured Redis, or the embedded one (started for this command if need be)."""
+    if settings.redis_url:
+        yield engine_redis.connect_settings(settings)
+        return
+    server = embedded_server(settings)
+    started = not server.is_running()
+    if started:
+        server.start()
+    try:
+        yield engine_redis.connect(server.url)
+    finally:
+        if started:
+            server.stop()
+
+
+def _limit(value: str) -> float:
+    rate = float(value)
+    if not rate >= 0 or rate == float("inf"):
+        raise argparse.ArgumentTypeError("must be a number >= 0 (0: unlimited)")
+    return rate
+
+
+def _burst(value: str) -> int:
+    burst = int(value)
+    if burst < 1:
+        raise argparse.ArgumentTypeError("must be a whole number >= 1")
+    return burst
+
+
+def _describe(record: tenants.ApiKey) -> dict:
+    return {
+        "key_id": record.key_id,
+        "service": record.service,
+        "plan": record.plan,
+        "rate": record.rate,
+        "burst": record.burst,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(record.created_ms / 1000)),
+        "revoked": None
+        if record.active
+        else time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(record.revoked_ms / 1000)),
+    }
+
+
+def _print_table(records: list[tenants.ApiKey]) -> None:
+    rows = [_describe(record) for record in records]
+    columns = ["key_id", "service", "plan", "rate", "burst", "created", "revoked"]
+    cells = [
+        [
+            (
+                "default"
+                if row[c] is None and c in ("rate", "burst")
+                else "-"
+                if row[c] is None
+                else str(row[c])
+            )
+            for c in columns
+        ]
+        for row in rows
+    ]
+    widths = [max([len(c)] + [len(line[i]) for line in cells]) for i, c in enumerate(columns)]
+    print("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip())
+    for line in cells:
+        print("  ".join(v.ljust(w) for v, w in zip(line, widths, strict=True)).rstrip())
+
+
+def keys_command(args: argparse.Namespace, settings: Settings) -> int:
+    with open_redis(settings) as r:
+        if args.action == "create":
+            key, record = tenants.create_key(
+                r, args.service, args.plan, rate=args.rate, burst=args.burst, now_ms=now_ms()
+            )
+            print(key)
+            print(
+                f"key id {record.key_id}: service {record.service}, plan {record.plan}. "
+                "This is the only time the key is shown; it is stored as a hash.",
+                file=sys.stderr,
+            )
+        elif args.action == "list":
+            records = tenants.list_keys(r)
+            if args.json:
+                print(json.dumps([_describe(record) for record in records], indent=2))
+            else:
+                _print_table(records)
+        elif args.action == "revoke":
+            record = tenants.revoke_key(r, args.key, now_ms=now_ms())
+            print(
+                f"revoked key {record.key_id} of service {record.service}; the API refuses it within "
+                f"{settings.key_cache_seconds:g} s"
+            )
+        elif args.action == "limit":
+            record = tenants.set_limits(r, args.key, rate=args.rate, burst=args.burst)
+            print(
+                f"key {record.key_id}: rate {record.rate if record.rate is not None else 'default'}"
+                f"/s, burst {record.burst or 'default'}; in effect within {settings.key_cache_seconds:g} s"
+            )
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="tanktop", description="Tank Top personalisation engine")
+    commands = top.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="run the API and a worker (and an embedded Redis without REDIS_URL)")
+    commands.add_parser("web", help="run the API's web server alone (needs REDIS_URL)")
+
+    keys = commands.add_parser("keys", help="manage API keys").add_subparsers(dest="action", required=True)
+    create = keys.add_parser("create", help="create an API key (printed once)")
+    create.add_argument("--service", required=True, help="service (tenant) name: a-z 0-9 _ -, 1-32")
+    create.add_argument("--plan", required=True, choices=tenants.PLANS)
+    create.add_argument(
+        "--rate", type=_limit, help="requests per second (0: unlimited; default: TANKTOP_RATE_LIMIT)"
+    )
+    create.add_argument("--burst", type=_burst, help="bucket size (default: TANKTOP_RATE_BURST)")
+    listing = keys.add_parser("list", help="list keys (ids only; keys are stored as hashes)")
+    listing.add_argument("--json", action="store_true")
+    revoke = keys.add_parser("revoke", help="revoke a key")
+    revoke.add_argument("key", help="the key or its key id")
+    limit = keys.add_parser("limit", help="change a key's rate limit")
+    limit.add_argument("key", help="the key or its key id")
+    limit.add_argument("--rate", type=_limit)
+    limit.add_argument("--burst", type=_burst)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+        if args.command in ("run", "web"):
+            from engine import supervisor
+
+            return supervisor.run(settings) if args.command == "run" else supervisor.web(settings)
+        return keys_command(args, settings)
+    except (errors.EngineError, SettingsError) as error:
+        print(f"tanktop: {getattr(error, 'message', error)}", file=sys.stderr)
+        return 2
+    except errors.UNAVAILABLE as error:
+        print(f"tanktop: cannot reach Redis: {error}", file=sys.stderr)
+        return 3
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,87 @@
+"""`tanktop keys ...` against a real Redis, and against the embedded one."""
+
+import json
+
+import pytest
+
+from engine import cli, tenants
+from engine import redis as engine_redis
+
+pytestmark = pytest.mark.system
+
+
+@pytest.fixture
+def redis_env(monkeypatch, redis_server):
+    monkeypatch.setenv("REDIS_URL", redis_server.url)
+    r = engine_redis.connect(redis_server.url)
+    r.flushall()
+    return r
+
+
+def run(capsys, *args):
+    code = cli.main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_create_list_limit_and_revoke(redis_env, capsys):
+    code, out, err = run(capsys, "keys", "create", "--service", "acme", "--plan", "free", "--rate", "5")
+    assert code == 0
+    key = out.strip()
+    assert key.startswith("tt_") and "only time" in err
+    record = tenants.lookup(redis_env, key)
+    assert (record.service, record.plan, record.rate) == ("acme", "free", 5.0)
+
+    code, out, _ = run(capsys, "keys", "list", "--json")
+    listed = json.loads(out)
+    assert [k["key_id"] for k in listed] == [record.key_id]
+    assert key not in out
+
+    code, out, _ = run(capsys, "keys", "list")
+    assert record.key_id in out and "acme" in out and key not in out
+
+    assert run(capsys, "keys", "limit", record.key_id, "--rate", "0", "--burst", "9")[0] == 0
+    assert tenants.lookup(redis_env, key).rate == 0
+
+    code, out, _ = run(capsys, "keys", "revoke", record.key_id)
+    assert code == 0 and "within 5 s" in out
+    assert not tenants.lookup(redis_env, key).active
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("keys", "create", "--service", "Bad Name", "--plan", "free"), "service name"),
+        (("keys", "revoke", "0123456789ab"), "no API key"),
+        (("keys", "limit", "tt_nosuchkey000000000000"), "no API key"),
+    ],
+)
+def test_bad_requests_exit_2_with_a_message(redis_env, capsys, args, message):
+    code, _, err = run(capsys, *args)
+    assert code == 2 and message in err
+    assert tenants.count_keys(redis_env) == 0
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("keys", "create", "--service", "a", "--plan", "gold"),
+        ("keys", "create", "--service", "a", "--plan", "free", "--rate", "-1"),
+        ("keys", "create", "--service", "a", "--plan", "free", "--burst", "0"),
+    ],
+)
+def test_argument_errors_exit_2(redis_env, capsys, args):
+    with pytest.raises(SystemExit) as caught:
+        cli.main(list(args))
+    assert caught.value.code == 2
+
+
+def test_without_redis_url_the_embedded_redis_is_started_and_persists(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    monkeypatch.setenv("TANKTOP_DATA_DIR", str(tmp_path))
+    code, out, _ = run(capsys, "keys", "create", "--service", "acme", "--plan", "commercial")
+    assert code == 0
+    assert (tmp_path / "redis" / "appendonly.aof").exists()
+    code, out, _ = run(capsys, "keys", "list", "--json")  # a new server process, same AOF
+    assert [k["service"] for k in json.loads(out)] == ["acme"]
+    assert not engine_redis.RedisServer(tmp_path / "redis").is_running()

@@ -1,0 +1,1 @@
+"""RQ workers: webhook delivery and periodic jobs. Imports engine, never api."""
