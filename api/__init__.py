@@ -8,10 +8,7 @@ from werkzeug.routing import BaseConverter
 from api import auth, errors, health, openapi
 from api.context import AppState
 from api.users.routes import bp as users
-from engine.ratelimit import Limiter
-from engine.redis import connect_settings
 from engine.settings import Settings
-from engine.tenants import KeyCache
 
 
 class IdConverter(BaseConverter):
@@ -28,12 +25,7 @@ def create_app(settings: Settings | None = None, *, redis=None) -> Flask:
     app.url_map.strict_slashes = False  # every route answers with and without the slash
     app.url_map.merge_slashes = False  # user//: an empty id, not a redirect
     app.json.sort_keys = False
-    app.extensions["tanktop"] = AppState(
-        settings=settings,
-        redis=redis if redis is not None else connect_settings(settings),
-        key_cache=KeyCache(settings.key_cache_seconds),
-        limiter=Limiter(),
-    )
+    app.extensions["tanktop"] = AppState(settings, redis)
     errors.register(app)
 
     keyed = Blueprint("api", __name__, url_prefix="/api/1/<apikey>")

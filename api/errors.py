@@ -10,11 +10,12 @@ import re
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from engine.errors import UNAVAILABLE, EngineError, RateLimited
+from engine.errors import UNAVAILABLE, EngineError, RateLimited, outcome_unknown
 
 log = logging.getLogger(__name__)
 
-_KEY_IN_PATH = re.compile(r"^/api/1/[^/]+/")
+_KEY_IN_PATH = re.compile(r"^(/api/[^/]+/)[^/]+", re.IGNORECASE)
+_KEY_LIKE = re.compile(r"tt_[A-Za-z0-9_\-]+")
 
 
 class ApiError(EngineError):
@@ -27,8 +28,9 @@ class ApiError(EngineError):
 
 
 def masked_path() -> str:
-    """The request path with the API key hidden: errors and logs never show a key."""
-    return _KEY_IN_PATH.sub("/api/1/<apikey>/", request.path)
+    """The request path with the API key hidden, wherever a client put it: errors and logs
+    never show a key."""
+    return _KEY_LIKE.sub("<apikey>", _KEY_IN_PATH.sub(r"\1<apikey>", request.path))
 
 
 def retry_after(seconds: float) -> str:
@@ -76,8 +78,19 @@ def register(app: Flask) -> None:
 
     def unavailable(error: Exception):
         log.warning("redis unavailable: %s: %s", type(error).__name__, error)
-        message = "the data store is unavailable; try again shortly"
-        return error_response(503, "unavailable", message, headers={"Retry-After": "1"})
+        if outcome_unknown(error):
+            # The command was sent: it may have run. Say so; every write but POST user/ is
+            # idempotent, so a retry is safe.
+            code, message = (
+                "timeout",
+                "the data store did not answer in time; the request may or may not have taken effect",
+            )
+        else:
+            code, message = (
+                "unavailable",
+                "the data store is unavailable; nothing was changed; try again shortly",
+            )
+        return error_response(503, code, message, headers={"Retry-After": "1"})
 
     for kind in UNAVAILABLE:
         app.register_error_handler(kind, unavailable)

@@ -22,11 +22,8 @@ from collections.abc import Iterator
 
 from engine import errors, tenants
 from engine import redis as engine_redis
+from engine.clock import now_ms
 from engine.settings import Settings, SettingsError
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def embedded_server(settings: Settings) -> engine_redis.RedisServer:
@@ -50,18 +47,8 @@ def open_redis(settings: Settings) -> Iterator:
             server.stop()
 
 
-def _limit(value: str) -> float:
-    rate = float(value)
-    if not rate >= 0 or rate == float("inf"):
-        raise argparse.ArgumentTypeError("must be a number >= 0 (0: unlimited)")
-    return rate
-
-
-def _burst(value: str) -> int:
-    burst = int(value)
-    if burst < 1:
-        raise argparse.ArgumentTypeError("must be a whole number >= 1")
-    return burst
+def _time(ms: int | None) -> str | None:
+    return None if ms is None else time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ms / 1000))
 
 
 def _describe(record: tenants.ApiKey) -> dict:
@@ -71,33 +58,24 @@ def _describe(record: tenants.ApiKey) -> dict:
         "plan": record.plan,
         "rate": record.rate,
         "burst": record.burst,
-        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(record.created_ms / 1000)),
-        "revoked": None
-        if record.active
-        else time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(record.revoked_ms / 1000)),
+        "created": _time(record.created_ms),
+        "revoked": _time(record.revoked_ms),
     }
 
 
 def _print_table(records: list[tenants.ApiKey]) -> None:
-    rows = [_describe(record) for record in records]
     columns = ["key_id", "service", "plan", "rate", "burst", "created", "revoked"]
-    cells = [
+    shown = {"rate": "default", "burst": "default"}  # what an unset value means, per column
+    rows = [columns] + [
         [
-            (
-                "default"
-                if row[c] is None and c in ("rate", "burst")
-                else "-"
-                if row[c] is None
-                else str(row[c])
-            )
-            for c in columns
+            str(value) if value is not None else shown.get(column, "-")
+            for column, value in _describe(r).items()
         ]
-        for row in rows
+        for r in records
     ]
-    widths = [max([len(c)] + [len(line[i]) for line in cells]) for i, c in enumerate(columns)]
-    print("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip())
-    for line in cells:
-        print("  ".join(v.ljust(w) for v, w in zip(line, widths, strict=True)).rstrip())
+    widths = [max(len(row[i]) for row in rows) for i in range(len(columns))]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
 
 
 def keys_command(args: argparse.Namespace, settings: Settings) -> int:
@@ -144,17 +122,19 @@ def parser() -> argparse.ArgumentParser:
     create.add_argument("--service", required=True, help="service (tenant) name: a-z 0-9 _ -, 1-32")
     create.add_argument("--plan", required=True, choices=tenants.PLANS)
     create.add_argument(
-        "--rate", type=_limit, help="requests per second (0: unlimited; default: TANKTOP_RATE_LIMIT)"
+        "--rate", type=float, help="requests a second (0: unlimited; default TANKTOP_RATE_LIMIT)"
     )
-    create.add_argument("--burst", type=_burst, help="bucket size (default: TANKTOP_RATE_BURST)")
+    create.add_argument(
+        "--burst", type=int, help="bucket size (default: 2 s at --rate, else TANKTOP_RATE_BURST)"
+    )
     listing = keys.add_parser("list", help="list keys (ids only; keys are stored as hashes)")
     listing.add_argument("--json", action="store_true")
     revoke = keys.add_parser("revoke", help="revoke a key")
     revoke.add_argument("key", help="the key or its key id")
     limit = keys.add_parser("limit", help="change a key's rate limit")
     limit.add_argument("key", help="the key or its key id")
-    limit.add_argument("--rate", type=_limit)
-    limit.add_argument("--burst", type=_burst)
+    limit.add_argument("--rate", type=float)
+    limit.add_argument("--burst", type=int)
     return top
 
 

@@ -5,7 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import redis
-from redis.exceptions import ClusterError, OutOfMemoryError, ReadOnlyError, TryAgainError
+from redis.exceptions import (
+    ClusterError,
+    OutOfMemoryError,
+    ReadOnlyError,
+    RedisClusterException,
+    TryAgainError,
+)
 
 
 class EngineError(Exception):
@@ -56,7 +62,14 @@ UNAVAILABLE = (
     TryAgainError,
     OutOfMemoryError,
     ReadOnlyError,
+    RedisClusterException,  # "cannot connect to the cluster", slots not covered
 )
+
+
+def outcome_unknown(error: Exception) -> bool:
+    """After this error the command may have run: it was sent, its reply never came."""
+    return isinstance(error, redis.TimeoutError)
+
 
 #: Negative codes returned by Lua scripts (lua/*.lua), one meaning each.
 LUA_NOT_FOUND = -1

@@ -3,6 +3,7 @@ server (a real `redis-server` child process, the binary shipped in the `redislit
 
 from __future__ import annotations
 
+import fcntl
 import importlib.util
 import random
 import shutil
@@ -32,8 +33,10 @@ def is_cluster_url(url: str) -> bool:
 def connect(url: str, *, cluster: bool = False, timeout: float = 5.0, decode: bool = True) -> Client:
     """A client for `url`; a cluster client when `cluster` is set or the URL says so.
 
-    One retry on a broken connection (a pooled socket that died with a Redis restart is
-    replaced at once), none on a timeout: a script that may have run is never sent twice.
+    No command is ever sent twice: a script whose reply was lost may have run, and running
+    it again could apply it twice. A pooled connection that died with a Redis restart is
+    noticed when it is taken from the pool and replaced, so recovery needs no retry; the
+    cluster client still follows MOVED/ASK redirections on its own.
     """
     parts = urlsplit(url)
     if parts.scheme in CLUSTER_SCHEMES:
@@ -43,11 +46,11 @@ def connect(url: str, *, cluster: bool = False, timeout: float = 5.0, decode: bo
         "decode_responses": decode,
         "socket_timeout": timeout,
         "socket_connect_timeout": min(timeout, 2.0),
+        "retry": Retry(NoBackoff(), 0),
     }
     if cluster:
         return RedisCluster.from_url(url, **options)
-    retry = Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,))
-    return redis.Redis.from_url(url, retry=retry, **options)
+    return redis.Redis.from_url(url, **options)
 
 
 def connect_settings(settings: Settings, *, decode: bool = True) -> Client:
@@ -159,27 +162,56 @@ class RedisServer:
         return self.directory / "redis.log"
 
     def is_running(self) -> bool:
-        """True when a server answers at this address (ours or left over from a crash)."""
+        """True when something listens at this address (ours, another command's, or one left
+        over from a crash), even if it is busy loading its AOF and cannot answer yet."""
+        family, address = (
+            (socket.AF_INET, ("127.0.0.1", self.port))
+            if self.port is not None
+            else (socket.AF_UNIX, str(self.socket_path))
+        )
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.settimeout(1)
+            try:
+                probe.connect(address)
+            except OSError:
+                return False
+            return True
+
+    def is_ready(self) -> bool:
+        """True when the server answers PING (not while it loads its data)."""
         try:
             client = redis.Redis.from_url(self.url, socket_connect_timeout=0.5, socket_timeout=2)
-            return bool(client.ping())
+            with client:
+                return bool(client.ping())
         except redis.RedisError:
             return False
 
-    def start(self, timeout: float = 20.0) -> str:
-        """Start the server and wait until it answers PING; returns its URL."""
+    def start(self, timeout: float = 60.0) -> str:
+        """Start the server and wait until it answers PING; returns its URL.
+
+        Refuses when a server already listens here: two servers on one AOF would corrupt it.
+        The check and the start hold a lock file, so two commands cannot race past it.
+        """
         self.directory.mkdir(parents=True, exist_ok=True)
-        if self.port is None and self.socket_path.exists():
-            self.socket_path.unlink()
-        self.process = subprocess.Popen(self.command(), stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                log = self.log_path.read_text(errors="replace")[-2000:] if self.log_path.exists() else ""
-                raise RuntimeError(f"redis-server exited with {self.process.returncode}: {log}")
+        with open(self.directory / ".start.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
             if self.is_running():
-                return self.url
-            time.sleep(0.05)
+                raise RuntimeError(f"a Redis server is already running at {self.url}")
+            if self.port is None and self.socket_path.exists():
+                self.socket_path.unlink()  # left by a server that died
+            # Its own process group: a Ctrl-C in the terminal must not stop Redis before
+            # the processes that use it; whoever started it stops it last.
+            self.process = subprocess.Popen(
+                self.command(), stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, process_group=0
+            )
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                if self.process.poll() is not None:
+                    log = self.log_path.read_text(errors="replace")[-2000:] if self.log_path.exists() else ""
+                    raise RuntimeError(f"redis-server exited with {self.process.returncode}: {log}")
+                if self.is_ready():
+                    return self.url
+                time.sleep(0.05)
         self.stop()
         raise TimeoutError(f"redis-server did not answer within {timeout} s")
 
@@ -214,6 +246,14 @@ class LocalCluster:
         return f"redis+cluster://127.0.0.1:{self.nodes[0].port}"
 
     def start(self, timeout: float = 30.0) -> str:
+        """Start the nodes and join them into one cluster; on any failure stop them all."""
+        try:
+            return self._start(timeout)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self, timeout: float) -> str:
         for node in self.nodes:
             node.start()
         addresses = [f"127.0.0.1:{node.port}" for node in self.nodes]

@@ -24,7 +24,9 @@ def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
     raise SettingsError(f"{name}={raw!r}: expected 1/0, true/false, yes/no or on/off")
 
 
-def _number(env: Mapping[str, str], name: str, default: float, *, minimum: float = 0) -> float:
+def _number(
+    env: Mapping[str, str], name: str, default: float, *, minimum: float = 0, maximum: float = 1e12
+) -> float:
     raw = env.get(name)
     if raw is None or raw == "":
         return default
@@ -32,13 +34,15 @@ def _number(env: Mapping[str, str], name: str, default: float, *, minimum: float
         value = float(raw)
     except ValueError:
         raise SettingsError(f"{name}={raw!r}: expected a number") from None
-    if value < minimum or value != value:
-        raise SettingsError(f"{name}={raw!r}: must be >= {minimum}")
+    if not minimum <= value <= maximum:
+        raise SettingsError(f"{name}={raw!r}: must be a number from {minimum} to {maximum:g}")
     return value
 
 
-def _integer(env: Mapping[str, str], name: str, default: int, *, minimum: int = 0) -> int:
-    value = _number(env, name, default, minimum=minimum)
+def _integer(
+    env: Mapping[str, str], name: str, default: int, *, minimum: int = 0, maximum: int = 10**9
+) -> int:
+    value = _number(env, name, default, minimum=minimum, maximum=maximum)
     if value != int(value):
         raise SettingsError(f"{name}={env.get(name)!r}: expected a whole number")
     return int(value)
@@ -74,7 +78,7 @@ class Settings:
             rq_redis_url=env.get("RQ_REDIS_URL") or None,
             data_dir=Path(env.get("TANKTOP_DATA_DIR") or cls.data_dir),
             host=env.get("TANKTOP_HOST") or cls.host,
-            port=_integer(env, "TANKTOP_PORT", cls.port, minimum=1),
+            port=_integer(env, "TANKTOP_PORT", cls.port, minimum=1, maximum=65535),
             web_server=web_server,
             web_workers=_integer(env, "TANKTOP_WEB_WORKERS", cls.web_workers, minimum=1),
             web_threads=_integer(env, "TANKTOP_WEB_THREADS", cls.web_threads, minimum=1),

@@ -22,6 +22,15 @@ def test_unknown_route_is_a_json_404_that_hides_the_key(api, app):
     assert app.test_client().get("/no/such/thing").status_code == 404
 
 
+@pytest.mark.parametrize(
+    "path", ["/api/1/{key}", "/api/2/{key}/user/7/", "/API/1/{key}/user/7/", "/x/{key}/y", "/{key}"]
+)
+def test_a_key_in_a_mistyped_path_is_hidden_too(api, app, path):
+    response = app.test_client().open(path.format(key=api.key), method="FOO")
+    assert response.status_code in (404, 405)
+    assert api.key not in response.get_data(as_text=True)
+
+
 def test_wrong_method_is_a_json_405_with_allow(app):
     response = app.test_client().post("/healthz")
     assert response.status_code == 405
@@ -55,14 +64,16 @@ def test_an_unexpected_exception_is_a_json_500_without_details(app, api, monkeyp
 
 
 @pytest.mark.parametrize(
-    "failure",
+    ("failure", "code"),
     [
-        redis.ConnectionError("refused"),
-        redis.TimeoutError("slow"),
-        redis.exceptions.BusyLoadingError("loading"),
+        (redis.ConnectionError("refused"), "unavailable"),
+        (redis.exceptions.BusyLoadingError("loading"), "unavailable"),
+        (redis.exceptions.RedisClusterException("Redis Cluster cannot be connected"), "unavailable"),
+        (redis.exceptions.OutOfMemoryError("OOM"), "unavailable"),
+        (redis.TimeoutError("slow"), "timeout"),
     ],
 )
-def test_redis_failures_are_503_with_retry_after(app, api, monkeypatch, failure):
+def test_redis_failures_are_503_with_retry_after(app, api, monkeypatch, failure, code):
     from engine import profiles
 
     def fail(*args, **kwargs):
@@ -72,4 +83,6 @@ def test_redis_failures_are_503_with_retry_after(app, api, monkeypatch, failure)
     response = api.get("user/7/")
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "1"
-    assert error_of(response)["code"] == "unavailable"
+    error = error_of(response)
+    assert error["code"] == code
+    assert ("may or may not" in error["message"]) == (code == "timeout")

@@ -54,6 +54,10 @@ def test_create_list_limit_and_revoke(redis_env, capsys):
         (("keys", "create", "--service", "Bad Name", "--plan", "free"), "service name"),
         (("keys", "revoke", "0123456789ab"), "no API key"),
         (("keys", "limit", "tt_nosuchkey000000000000"), "no API key"),
+        (("keys", "create", "--service", "a", "--plan", "free", "--rate", "-1"), "rate must be"),
+        (("keys", "create", "--service", "a", "--plan", "free", "--rate", "inf"), "rate must be"),
+        (("keys", "create", "--service", "a", "--plan", "free", "--rate", "nan"), "rate must be"),
+        (("keys", "create", "--service", "a", "--plan", "free", "--burst", "0"), "burst must be"),
     ],
 )
 def test_bad_requests_exit_2_with_a_message(redis_env, capsys, args, message):
@@ -66,8 +70,9 @@ def test_bad_requests_exit_2_with_a_message(redis_env, capsys, args, message):
     "args",
     [
         ("keys", "create", "--service", "a", "--plan", "gold"),
-        ("keys", "create", "--service", "a", "--plan", "free", "--rate", "-1"),
-        ("keys", "create", "--service", "a", "--plan", "free", "--burst", "0"),
+        ("keys", "create", "--service", "a", "--plan", "free", "--rate", "fast"),
+        ("keys", "create", "--service", "a", "--plan", "free", "--burst", "1.5"),
+        ("keys", "create", "--plan", "free"),
     ],
 )
 def test_argument_errors_exit_2(redis_env, capsys, args):

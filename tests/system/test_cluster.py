@@ -1,5 +1,7 @@
 """The engine on a real 3-master Redis Cluster, reached by a cluster URL."""
 
+import time
+
 import pytest
 
 from engine import profiles, ratelimit, tenants
@@ -42,3 +44,42 @@ def test_rq_refuses_to_share_a_cluster(cluster):
     with pytest.raises(SettingsError, match="RQ_REDIS_URL"):
         engine_redis.rq_url(Settings(redis_url=cluster.url))
     assert engine_redis.rq_url(Settings(redis_url=cluster.url, rq_redis_url="redis://x/0")) == "redis://x/0"
+
+
+def test_api_answers_503_while_the_cluster_is_down_and_recovers(tmp_path):
+    from api import create_app
+    from tests.conftest import Api
+
+    local = engine_redis.LocalCluster(tmp_path)
+    local.start()
+    try:
+        app = create_app(Settings(redis_url=local.url, key_cache_seconds=0))
+        client = app.test_client()
+        r = engine_redis.connect(local.url)
+        api = Api(client, tenants.create_key(r, "acme", "free", now_ms=1)[0])
+        assert api.put("user/7/", json={"a": 1}).status_code == 201
+
+        local.stop()
+        for response in (api.get("user/7/"), client.get("/readyz")):
+            assert response.status_code == 503, response.get_data(as_text=True)
+            assert response.headers["Retry-After"] == "1"
+
+        for node in local.nodes:
+            node.start()
+        deadline = time.monotonic() + 20
+        while client.get("/readyz").status_code != 200 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert client.get("/readyz").status_code == 200
+    finally:
+        local.stop()
+
+
+def test_a_web_process_starts_while_the_cluster_is_down(tmp_path):
+    from api import create_app
+
+    down = engine_redis.LocalCluster(tmp_path)  # never started
+    app = create_app(Settings(redis_url=down.url))
+    client = app.test_client()
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/readyz").status_code == 503
+    assert client.get("/api/1/tt_somekeysomekeysomekey/user/7/").status_code == 503

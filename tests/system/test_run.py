@@ -5,6 +5,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -22,12 +23,13 @@ pytestmark = pytest.mark.system
 def start(tmp_path, port):
     env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
     env.update(TANKTOP_DATA_DIR=str(tmp_path), TANKTOP_PORT=str(port), TANKTOP_WEB_WORKERS="1")
-    process = subprocess.Popen(
+    process = subprocess.Popen(  # a session of its own, as a terminal would start it
         [sys.executable, "-m", "engine.cli", "run"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        start_new_session=True,
     )
     process.lines = []
     threading.Thread(target=lambda: process.lines.extend(process.stdout), daemon=True).start()
@@ -66,9 +68,18 @@ def call(method, url, body=None):
         return error.code, json.loads(error.read())
 
 
-def stop(process):
-    process.send_signal(signal.SIGTERM)
-    assert process.wait(30) == 0
+def stop(process, ctrl_c=False):
+    """SIGTERM to the supervisor, or SIGINT to its whole process group as Ctrl-C sends it."""
+    if ctrl_c:
+        os.killpg(process.pid, signal.SIGINT)
+    else:
+        process.send_signal(signal.SIGTERM)
+    assert process.wait(30) == 0, output(process)
+
+
+def nothing_listens(port):
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) != 0
 
 
 def test_run_starts_everything_and_keeps_data_across_restarts(tmp_path):
@@ -96,4 +107,8 @@ def test_run_starts_everything_and_keeps_data_across_restarts(tmp_path):
         assert "development key" not in wait_until_up(process, port)
         assert call("GET", f"{base}/user/7/") == (200, {"id": "7", "name": "Bob"})
     finally:
-        stop(process)
+        stop(process, ctrl_c=True)
+    # Ctrl-C reached only the supervisor: one clean shutdown, Redis last, nothing left over.
+    assert "Traceback" not in output(process), output(process)
+    assert nothing_listens(port)
+    assert not engine_redis.RedisServer(tmp_path / "redis").is_running()

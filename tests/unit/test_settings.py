@@ -34,7 +34,10 @@ def test_environment_overrides():
     ("env", "message"),
     [
         ({"TANKTOP_PORT": "http"}, "TANKTOP_PORT"),
-        ({"TANKTOP_PORT": "0"}, "must be >= 1"),
+        ({"TANKTOP_PORT": "0"}, "from 1 to 65535"),
+        ({"TANKTOP_PORT": "70000"}, "from 1 to 65535"),
+        ({"TANKTOP_RATE_LIMIT": "inf"}, "TANKTOP_RATE_LIMIT"),
+        ({"TANKTOP_RATE_LIMIT": "-5"}, "TANKTOP_RATE_LIMIT"),
         ({"TANKTOP_PORT": "80.5"}, "whole number"),
         ({"REDIS_CLUSTER": "maybe"}, "REDIS_CLUSTER"),
         ({"TANKTOP_KEY_CACHE_SECONDS": "nan"}, "TANKTOP_KEY_CACHE_SECONDS"),
