@@ -2,17 +2,39 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, g, request
+from flask import Blueprint, Flask, g
 
-from api.context import now_ms, state
+from api.context import state
 from api.errors import ApiError
+from engine.clock import now_ms
 from engine.errors import RateLimited
 
 
-def commercial(view):
-    """Mark a view as needing a commercial-plan key (free keys get 403)."""
-    view.plan = "commercial"
-    return view
+def commercial(blueprint: Blueprint) -> Blueprint:
+    """Every route of `blueprint` (registered under a protected one) needs a commercial-plan
+    key; free keys get 403. Marked on the blueprint, not per view, so that no route of it can
+    be left open by a missing or misplaced decorator; a request with no key is refused too."""
+    blueprint.plan = "commercial"
+
+    @blueprint.before_request
+    def require_commercial():
+        record = getattr(g, "api_key", None)
+        if record is None or record.plan != "commercial":
+            raise ApiError(
+                403,
+                "plan_required",
+                "this route needs a commercial-plan API key; this key is on the free plan",
+            )
+
+    return blueprint
+
+
+def plan_of(app: Flask, endpoint: str) -> str:
+    """The plan a route needs: commercial if it or any blueprint around it says so."""
+    parts = endpoint.split(".")[:-1]
+    names = [".".join(parts[: i + 1]) for i in range(len(parts))]
+    commercial_ = any(getattr(app.blueprints.get(name), "plan", None) == "commercial" for name in names)
+    return "commercial" if commercial_ else "free"
 
 
 def protect(blueprint: Blueprint) -> None:
@@ -30,15 +52,7 @@ def protect(blueprint: Blueprint) -> None:
             raise ApiError(401, "unknown_key", "unknown API key")
         if not record.active:
             raise ApiError(401, "revoked_key", "this API key has been revoked")
-        view = current_app.view_functions.get(request.endpoint)
-        if getattr(view, "plan", "free") == "commercial" and record.plan != "commercial":
-            raise ApiError(
-                403,
-                "plan_required",
-                "this route needs a commercial-plan API key; this key is on the free plan",
-            )
-        rate = app.settings.rate_limit if record.rate is None else record.rate
-        burst = app.settings.rate_burst if record.burst is None else record.burst
+        rate, burst = record.limits(app.settings.rate_limit, app.settings.rate_burst)
         wait = app.limiter.admit(app.redis, record.key_id, rate=rate, burst=burst, now_ms=now_ms())
         if wait:
             raise RateLimited(

@@ -14,12 +14,17 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Blueprint, Flask, current_app, jsonify
 from marshmallow import Schema, fields
 
+from api.auth import plan_of
+
 SKIPPED_METHODS = {"HEAD", "OPTIONS"}
 _CONVERTER = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
 
 PATH_PARAMETERS = {
-    "apikey": "The service's API key.",
-    "uid": "User id: 1-32 characters of letters, digits and . _ @ + -",
+    "apikey": ("The service's API key.", {"type": "string", "pattern": r"^[A-Za-z0-9_\-]{16,128}$"}),
+    "uid": (
+        "User id: 1-32 characters of letters, digits and . _ @ + - (not . or ..)",
+        {"type": "string", "pattern": r"^[A-Za-z0-9._@+\-]{1,32}$", "minLength": 1, "maxLength": 32},
+    ),
 }
 
 
@@ -78,24 +83,26 @@ def hidden(view):
 
 
 def documented_rules(app: Flask):
-    """(OpenAPI path, method, view) for every route that belongs in the document."""
+    """(OpenAPI path, method, view, endpoint) for every route that belongs in the document."""
     for rule in app.url_map.iter_rules():
         view = app.view_functions[rule.endpoint]
         if rule.endpoint == "static" or getattr(view, "openapi_hidden", False):
             continue
+        if not hasattr(view, "openapi"):
+            raise LookupError(f"route {rule.rule} ({rule.endpoint}) has no @operation")
         path = _CONVERTER.sub(r"{\1}", rule.rule)
         for method in sorted(rule.methods - SKIPPED_METHODS):
-            yield path, method, view
+            yield path, method, view, rule.endpoint
 
 
-def _error_responses(view) -> dict[int, dict]:
+def _error_responses(plan: str) -> dict[int, dict]:
     errors = {
         400: "Invalid input.",
         401: "Unknown or revoked API key.",
         429: "Over the key's rate limit; see Retry-After.",
         503: "The data store is unavailable; see Retry-After.",
     }
-    if getattr(view, "plan", "free") == "commercial":
+    if plan == "commercial":
         errors[403] = "The route needs a commercial-plan key."
     return {
         status: {"description": text, "content": {"application/json": {"schema": "Error"}}}
@@ -103,7 +110,7 @@ def _error_responses(view) -> dict[int, dict]:
     }
 
 
-def _operation(path: str, method: str, view) -> dict:
+def _operation(path: str, method: str, view, plan: str) -> dict:
     meta = view.openapi
     responses = {}
     for status, (description, schema) in meta["responses"].items():
@@ -112,18 +119,14 @@ def _operation(path: str, method: str, view) -> dict:
             response["content"] = {"application/json": {"schema": schema}}
         responses[str(status)] = response
     if meta["keyed"]:
-        for status, response in _error_responses(view).items():
+        for status, response in _error_responses(plan).items():
             responses.setdefault(str(status), response)
-    parameters = [
-        {
-            "name": name,
-            "in": "path",
-            "required": True,
-            "schema": {"type": "string"},
-            "description": PATH_PARAMETERS.get(name, name),
-        }
-        for name in re.findall(r"{([^}]+)}", path)
-    ]
+    parameters = []
+    for name in re.findall(r"{([^}]+)}", path):
+        description, schema = PATH_PARAMETERS[name]  # every path parameter is described here
+        parameters.append(
+            {"name": name, "in": "path", "required": True, "schema": schema, "description": description}
+        )
     parameters += [{"in": "query", **query} for query in meta["query"]]
     parameters += [{"in": "header", **header} for header in meta["headers"]]
     result = {
@@ -154,8 +157,9 @@ def build_spec(app: Flask) -> dict:
     )
     spec.components.schema("Error", schema=Error)
     paths: dict[str, dict[str, dict]] = {}
-    for path, method, view in documented_rules(app):
-        paths.setdefault(path, {})[method.lower()] = _operation(path, method, view)
+    for path, method, view, endpoint in documented_rules(app):
+        plan = plan_of(app, endpoint)
+        paths.setdefault(path, {})[method.lower()] = _operation(path, method, view, plan)
     for path, operations in sorted(paths.items()):
         spec.path(path=path, operations=operations)
     return spec.to_dict()

@@ -1,10 +1,13 @@
 """Per-key rate limits: a token bucket per API key in Redis (lua/take_tokens-1.lua).
 
-Each process takes tokens from the shared bucket in small leases (what the key earns in
-LEASE_SECONDS) and spends them locally, so most requests cost no Redis round trip. Leased
-tokens have left the shared bucket, so all processes together never admit more than the
-limit; an unspent lease lapses after LEASE_TTL_MS. A key limited to fewer than
-1 / LEASE_SECONDS requests a second leases one token at a time, which is exact.
+Each process takes tokens from the shared bucket in small leases and spends them locally,
+so most requests cost no Redis round trip. Leased tokens have left the shared bucket, so
+all processes together never admit more than the limit. A lease is at most what the key
+earns in LEASE_SECONDS and at most a twentieth of its burst, it comes only out of the upper
+half of the bucket, and it lapses after LEASE_TTL_MS: tokens held unspent in other
+processes can refuse at most burst / 20 requests per process, and only once the key is
+near its limit. Keys under 2 / LEASE_SECONDS requests a second or with bursts under 40 take
+one token per request, which is exact.
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ class Limiter:
             if tokens > 0 and lapses > now_ms:
                 self._leases[key_id] = (tokens - 1, lapses)
                 return 0
-        wanted = max(1, min(burst, int(rate * LEASE_SECONDS)))
+        wanted = max(1, min(int(rate * LEASE_SECONDS), burst // 20))
         granted, retry_after_ms = take(r, key_id, rate=rate, burst=burst, wanted=wanted, now_ms=now_ms)
         if granted == 0:
             return max(retry_after_ms, 1) / 1000

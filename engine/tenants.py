@@ -8,6 +8,7 @@ public key id, the first 12 hex digits of that hash, names it in listings and lo
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 import secrets
 import threading
@@ -42,6 +43,13 @@ class ApiKey:
     def active(self) -> bool:
         return self.revoked_ms is None
 
+    def limits(self, default_rate: float, default_burst: int) -> tuple[float, int]:
+        """(rate, burst) in force: the key's own, else the defaults; a key with its own rate
+        and no burst may burst two seconds' worth."""
+        if self.rate is None:
+            return default_rate, self.burst or default_burst
+        return self.rate, self.burst or max(1, math.ceil(2 * self.rate))
+
     @classmethod
     def from_hash(cls, stored: dict[str, str]) -> ApiKey:
         return cls(
@@ -65,7 +73,7 @@ def well_formed(key: str) -> bool:
 
 
 def _check_limits(rate: float | None, burst: int | None) -> None:
-    if rate is not None and not (rate >= 0 and rate < float("inf")):
+    if rate is not None and not (0 <= rate < math.inf):
         raise errors.InvalidValue("rate must be a number >= 0 (0: unlimited)")
     if burst is not None and burst < 1:
         raise errors.InvalidValue("burst must be a whole number >= 1")

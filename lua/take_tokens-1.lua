@@ -4,9 +4,12 @@
     ARGV[1] rate: tokens added per second (> 0)
     ARGV[2] burst: the bucket's capacity (>= 1)
     ARGV[3] now (ms)
-    ARGV[4] tokens wanted (>= 1)
+    ARGV[4] tokens wanted (>= 1): one for this request, the rest a lease for the caller's
+            next requests
   Returns {granted, retry_after_ms}: {n >= 1, 0} when n tokens were taken;
   {0, ms until one token is there} when the bucket is empty.
+  Tokens beyond the first come only out of the bucket's upper half: near the limit every
+  request takes exactly one, so tokens leased and left unspent cannot starve other callers.
   The bucket expires once it would be full again, so an idle key costs nothing.
 ]]
 local rate, burst = tonumber(ARGV[1]), tonumber(ARGV[2])
@@ -23,11 +26,12 @@ if now > ts then
   ts = now
 end
 
-local granted, retry_after = math.min(wanted, math.floor(tokens)), 0
-if granted >= 1 then
+local granted, retry_after = 0, 0
+if tokens >= 1 then
+  local spare = math.floor(tokens - 1 - burst / 2)
+  granted = 1 + math.max(0, math.min(wanted - 1, spare))
   tokens = tokens - granted
 else
-  granted = 0
   retry_after = math.ceil((1 - tokens) * 1000 / rate)
 end
 redis.call('HSET', KEYS[1], 'tokens', string.format('%.6f', tokens), 'ts', string.format('%.0f', ts))

@@ -43,17 +43,20 @@ def test_revoked_key_changes_nothing(app, r):
 @pytest.fixture
 def app_with_commercial_route(r, settings):
     from api import create_app
+    from api.openapi import operation
 
     app = create_app(settings, redis=r)
-    extra = Blueprint("extra", __name__, url_prefix="/api/1/<apikey>")
-    auth.protect(extra)
+    keyed = Blueprint("extra", __name__, url_prefix="/api/1/<apikey>")
+    auth.protect(keyed)
+    premium_routes = auth.commercial(Blueprint("premium", __name__))
 
-    @extra.get("/premium/")
-    @auth.commercial
+    @premium_routes.get("/premium/")
+    @operation("A commercial route.", responses={200: ("ok", None)})
     def premium():
         return jsonify(ok=True)
 
-    app.register_blueprint(extra)
+    keyed.register_blueprint(premium_routes)
+    app.register_blueprint(keyed)
     return app
 
 
@@ -65,6 +68,26 @@ def test_free_key_on_a_commercial_route_gets_403_with_a_message(app_with_commerc
     assert "commercial" in error_of(response)["message"]
     assert Api(client, make_key(r, plan="commercial")).get("premium/").status_code == 200
     assert free.put("user/7/", json={}).status_code == 201  # free routes stay open
+
+
+def test_commercial_routes_document_their_403(app_with_commercial_route):
+    spec = app_with_commercial_route.test_client().get("/api/1/openapi.json").get_json()
+    assert "403" in spec["paths"]["/api/1/{apikey}/premium/"]["get"]["responses"]
+    assert "403" not in spec["paths"]["/api/1/{apikey}/user/{uid}/"]["get"]["responses"]
+
+
+def test_a_commercial_blueprint_outside_the_protected_one_fails_closed(r, settings):
+    from api import create_app
+
+    app = create_app(settings, redis=r)
+    stray = auth.commercial(Blueprint("stray", __name__))
+
+    @stray.get("/stray/")
+    def stray_route():
+        return jsonify(ok=True)
+
+    app.register_blueprint(stray)
+    assert app.test_client().get("/stray/").status_code == 403
 
 
 def test_over_the_rate_limit_gets_429_with_retry_after(app, r):

@@ -11,9 +11,18 @@ def test_bucket_grants_its_burst_then_refuses_with_a_wait(r):
 
 
 def test_bucket_refills_at_its_rate_up_to_its_burst(r):
-    assert ratelimit.take(r, "k1", rate=10, burst=5, wanted=5, now_ms=0) == (5, 0)
-    assert ratelimit.take(r, "k1", rate=10, burst=5, wanted=5, now_ms=200) == (2, 0)
-    assert ratelimit.take(r, "k1", rate=10, burst=5, wanted=9, now_ms=60_000) == (5, 0)
+    for _ in range(5):
+        assert ratelimit.take(r, "k1", rate=10, burst=5, wanted=1, now_ms=0) == (1, 0)
+    assert ratelimit.take(r, "k1", rate=10, burst=5, wanted=1, now_ms=0)[0] == 0
+    assert ratelimit.take(r, "k1", rate=10, burst=5, wanted=1, now_ms=200) == (1, 0)
+    assert ratelimit.take(r, "k1", rate=10, burst=5, wanted=1, now_ms=200) == (1, 0)
+    assert ratelimit.take(r, "k1", rate=10, burst=5, wanted=1, now_ms=200)[0] == 0
+
+
+def test_leases_come_only_out_of_the_upper_half_of_the_bucket(r):
+    assert ratelimit.take(r, "k1", rate=10, burst=100, wanted=30, now_ms=0) == (30, 0)  # 100 -> 70
+    assert ratelimit.take(r, "k1", rate=10, burst=100, wanted=30, now_ms=0) == (20, 0)  # 70 -> 50
+    assert ratelimit.take(r, "k1", rate=10, burst=100, wanted=30, now_ms=0) == (1, 0)  # below half: one
 
 
 def test_bucket_expires_when_it_would_be_full(r):
@@ -45,9 +54,26 @@ def test_limiter_leases_tokens_so_most_requests_skip_redis(r, monkeypatch):
 def test_limiter_never_admits_more_than_the_bucket_across_processes(r):
     processes = [ratelimit.Limiter() for _ in range(4)]
     admitted = sum(
-        1 for i in range(400) if processes[i % 4].admit(r, "k1", rate=100, burst=100, now_ms=0) == 0
+        1 for i in range(400) if processes[i % 4].admit(r, "k1", rate=1000, burst=400, now_ms=0) == 0
     )
-    assert admitted == 100
+    assert admitted == 400
+
+
+def test_small_bursts_are_exact_however_requests_spread(r):
+    processes = [ratelimit.Limiter() for _ in range(8)]
+    spread = [0, 1, 2, 3, 4, 5, 6, 7, 7, 7, 7, 7]  # a burst, its tail all on one process
+    admitted = [i for i in spread if processes[i].admit(r, "k1", rate=200, burst=10, now_ms=0) == 0]
+    assert len(admitted) == 10
+
+
+def test_unspent_leases_refuse_at_most_a_twentieth_of_the_burst_per_process(r):
+    processes = [ratelimit.Limiter() for _ in range(4)]
+    for limiter in processes:  # each leases burst / 20 and spends one
+        assert limiter.admit(r, "k1", rate=1000, burst=400, now_ms=0) == 0
+    admitted = 4 + sum(
+        1 for _ in range(1000) if processes[0].admit(r, "k1", rate=1000, burst=400, now_ms=0) == 0
+    )
+    assert 400 - 3 * (400 // 20 - 1) <= admitted <= 400
 
 
 def test_limiter_is_exact_for_slow_keys_and_says_how_long_to_wait(r):
@@ -66,7 +92,9 @@ def test_rate_zero_is_unlimited_and_touches_nothing(r):
 
 def test_unspent_leases_lapse(r):
     limiter = ratelimit.Limiter()
-    limiter.admit(r, "k1", rate=1000, burst=50, now_ms=0)  # leases 50, spends 1
+    limiter.admit(r, "k1", rate=1000, burst=2000, now_ms=0)  # leases 50, spends 1
     r.delete(keys.rate_bucket("k1"))
-    ratelimit.take(r, "k1", rate=1000, burst=50, wanted=50, now_ms=ratelimit.LEASE_TTL_MS)  # empty it
-    assert limiter.admit(r, "k1", rate=1000, burst=50, now_ms=ratelimit.LEASE_TTL_MS) > 0
+    later = ratelimit.LEASE_TTL_MS
+    while ratelimit.take(r, "k1", rate=1000, burst=2000, wanted=1, now_ms=later)[0]:
+        pass  # empty the bucket
+    assert limiter.admit(r, "k1", rate=1000, burst=2000, now_ms=later) > 0

@@ -115,3 +115,14 @@ def test_cache_does_not_keep_unknown_keys_and_is_bounded(r):
     for key in made:
         cache.resolve(r, key)
     assert len(cache._entries) == 2
+
+
+def test_limits_in_force_fall_back_to_the_defaults():
+    def key(rate, burst):
+        return tenants.ApiKey("k", "acme", "free", rate, burst, 1, None)
+
+    assert key(None, None).limits(1000, 2000) == (1000, 2000)
+    assert key(None, 50).limits(1000, 2000) == (1000, 50)
+    assert key(5, None).limits(1000, 2000) == (5, 10)  # two seconds' worth of its own rate
+    assert key(0.2, None).limits(1000, 2000) == (0.2, 1)
+    assert key(5, 7).limits(1000, 2000) == (5, 7)
