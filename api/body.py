@@ -36,11 +36,16 @@ def raw(limit: int) -> bytes:
 
 
 def json_object(limit: int, *, required: bool = True) -> dict[str, Any]:
-    """The body as a JSON object (decimals exact). An empty body is `{}` unless required."""
+    """The body as a JSON object (numbers exact). No body at all is `{}` unless required."""
+    encoding = request.headers.get("Content-Encoding", "identity").strip().lower()
+    if encoding != "identity":
+        raise ApiError(
+            415, "unsupported_media_type", f"Content-Encoding {encoding} is not accepted; send plain JSON"
+        )
     data = raw(limit)
-    if not data.strip() and not required:
+    if not data and not required:
         return {}
-    if not data.strip():
+    if not data:
         raise ApiError(400, "invalid_json", "a JSON object body is required (Content-Type: application/json)")
     _check_content_type()
     try:

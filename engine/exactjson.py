@@ -1,10 +1,12 @@
-"""JSON that keeps numbers exact.
+"""JSON that keeps numbers exactly as written.
 
 The standard library reads `1.10` and `12345678901234567890.5` as floats and writes back
-`1.1` and `1.2345678901234567e+19`. Here decimals are read as `Decimal` and written back
-with every digit; integers stay Python integers (exact at any size up to the 4,300-digit
-guard of `int`). NaN and Infinity, which are not JSON, are refused, as are strings holding
-lone UTF-16 surrogates (not Unicode text: they cannot be stored as UTF-8).
+`1.1` and `1.2345678901234567e+19`. Here every number whose text Python would not write
+back the same (`1.10`, `1e5`, `-0`, a 5,000-digit integer) is read as a `Number`: a
+`Decimal` that remembers its text and is written back with it, character for character.
+Plain integers stay `int`. NaN and Infinity, which are not JSON, are refused, as are strings
+holding lone UTF-16 surrogates (not Unicode text: they cannot be stored as UTF-8) and
+containers nested more than MAX_DEPTH deep.
 """
 
 from __future__ import annotations
@@ -18,6 +20,26 @@ MAX_DEPTH = 64
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _encode_string = json.encoder.encode_basestring  # ensure_ascii=False, C-accelerated
+
+
+class Number(Decimal):
+    """A JSON number that keeps the text it was written with."""
+
+    __slots__ = ("text",)
+
+    def __new__(cls, text: str) -> Number:
+        try:
+            number = super().__new__(cls, text)
+        except ArithmeticError:  # an exponent beyond Decimal's range
+            raise JSONError(f"the number {text[:40]} is out of range") from None
+        number.text = text
+        return number
+
+
+def _parse_int(text: str) -> int | Number:
+    if len(text) <= 18 and text != "-0":
+        return int(text)
+    return Number(text)
 
 
 class JSONError(ValueError):
@@ -36,7 +58,7 @@ def loads(data: bytes | str) -> Any:
         except UnicodeDecodeError as error:
             raise JSONError(f"not valid UTF-8 (byte {error.start})") from None
     try:
-        value = json.loads(data, parse_float=Decimal, parse_constant=_refuse_constant)
+        value = json.loads(data, parse_float=Number, parse_int=_parse_int, parse_constant=_refuse_constant)
     except JSONError:
         raise
     except RecursionError:
@@ -50,18 +72,24 @@ def loads(data: bytes | str) -> Any:
 
 
 def _check(value: Any, depth: int) -> None:
-    if depth > MAX_DEPTH:
-        raise JSONError(f"nested more than {MAX_DEPTH} levels deep")
+    """Refuse lone surrogates and containers nested deeper than MAX_DEPTH (the outermost
+    object or array is level 1)."""
     if isinstance(value, str):
         if _SURROGATE.search(value):
             raise JSONError("a string holds a lone UTF-16 surrogate, which is not Unicode text")
-    elif isinstance(value, dict):
+        return
+    if not isinstance(value, dict | list):
+        return
+    depth += 1
+    if depth > MAX_DEPTH:
+        raise JSONError(f"nested more than {MAX_DEPTH} levels deep")
+    if isinstance(value, dict):
         for key, item in value.items():
             _check(key, depth)
-            _check(item, depth + 1)
-    elif isinstance(value, list):
+            _check(item, depth)
+    else:
         for item in value:
-            _check(item, depth + 1)
+            _check(item, depth)
 
 
 def _no_default(value: Any) -> Any:
@@ -96,6 +124,8 @@ def _write(value: Any, out) -> None:
         out(_encode_string(value))
     elif isinstance(value, int):
         out(int.__repr__(value))
+    elif isinstance(value, Number):
+        out(value.text)
     elif isinstance(value, Decimal):
         if not value.is_finite():
             raise ValueError(f"{value} is not a JSON number")

@@ -23,10 +23,12 @@ class _Kind:
         rule = f"1-{self.maximum} characters of {self.description}"
         if not isinstance(value, str):
             raise InvalidValue(f"{field} must be a string of {rule}", fields={field: ["not a string"]})
-        if self.pattern.fullmatch(value):
+        if self.pattern.fullmatch(value) and value not in (".", ".."):
             return value
         if not value:
             problem = "is empty"
+        elif value in (".", ".."):
+            problem = f"is {value!r}, which URLs cannot carry"
         elif len(value) > self.maximum:
             problem = f"has {len(value)} characters"
         else:

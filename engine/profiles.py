@@ -9,8 +9,10 @@ for `_etag` and `_deactivated`); `id` is the user id and is never stored.
 from __future__ import annotations
 
 import random
+import re
 import secrets
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,8 +47,24 @@ class Profile:
         return exactjson.loads(self.to_json())
 
 
+ETAG = re.compile(r"[0-9a-f]{16}")
+IfMatch = str | Iterable[str] | None  # None: no condition; "*": any active profile; else etags
+
+
 def new_etag() -> str:
     return secrets.token_hex(8)
+
+
+def _if_match_arg(if_match: IfMatch) -> str:
+    """The scripts' if-match argument: '' none, '*' any, else the given etags that have the
+    shape of ours (no other tag can match; '!' then stands for "none can")."""
+    if if_match is None:
+        return ""
+    if if_match == "*":
+        return "*"
+    if isinstance(if_match, str):
+        raise TypeError("give etags as a list, or '*'")
+    return " ".join(sorted(tag for tag in if_match if ETAG.fullmatch(tag))) or "!"
 
 
 def _check_keys(doc: dict[str, Any], uid: str | None, *, patch: bool) -> None:
@@ -111,22 +129,21 @@ def put(
     uid: str,
     doc: dict[str, Any],
     *,
-    if_match: str = "",
+    if_match: IfMatch = None,
     only_if_absent: bool = False,
-    etag: str | None = None,
 ) -> tuple[Profile, bool]:
     """Create or replace the profile of `uid`; returns it and whether it was created.
 
-    `if_match` ('*' or an etag) requires an active profile with that etag;
+    `if_match` ('*' or etags) requires an active profile with one of those etags;
     `only_if_absent` (If-None-Match: *) refuses to replace an active profile.
     """
     ids.user_id(uid)
     _check_keys(doc, uid, patch=False)
     fields = _encode(doc)
     _check_size(fields)
-    etag = etag or new_etag()
+    etag = new_etag()
     mode = "absent" if only_if_absent else "replace"
-    result = _put(r, [keys.profile(service, uid)], [etag, if_match, mode, *_flatten(fields)])
+    result = _put(r, [keys.profile(service, uid)], [etag, _if_match_arg(if_match), mode, *_flatten(fields)])
     if result == errors.LUA_EXISTS:
         raise errors.PreconditionFailed(f"user {uid} exists (If-None-Match: *)")
     errors.check(result)
@@ -160,7 +177,7 @@ def merge_patch(target: Any, patch: Any) -> Any:
     return result
 
 
-def patch(r, service: str, uid: str, doc: dict[str, Any], *, if_match: str = "") -> Profile:
+def patch(r, service: str, uid: str, doc: dict[str, Any], *, if_match: IfMatch = None) -> Profile:
     """Update an active profile by JSON Merge Patch; returns the profile as this write left it.
 
     Top-level scalars and deletions go straight to one script; nested objects are merged
@@ -190,17 +207,18 @@ def patch(r, service: str, uid: str, doc: dict[str, Any], *, if_match: str = "")
                 current = exactjson.loads(text) if text is not None else None
                 changes[name] = exactjson.dumps(merge_patch(current, doc[name]))
         etag = new_etag()
-        result = _patch(r, [key], [etag, if_match, expected, MAX_BYTES, *_flatten(changes)])
+        args = [etag, _if_match_arg(if_match), expected, MAX_BYTES, *_flatten(changes)]
+        result = _patch(r, [key], args)
         if result != errors.LUA_CHANGED:
             errors.check(result, messages)
             return Profile(uid, dict(zip(result[1::2], result[2::2], strict=True)), etag)
     raise errors.Conflict(f"user {uid} is being changed by other requests; try again")
 
 
-def deactivate(r, service: str, uid: str, *, now_ms: int) -> None:
+def deactivate(r, service: str, uid: str, *, now_ms: int, if_match: IfMatch = None) -> None:
     """Hide the profile: reads and updates answer 404 until a PUT re-creates it."""
     ids.user_id(uid)
-    result = _deactivate(r, [keys.profile(service, uid)], [now_ms])
+    result = _deactivate(r, [keys.profile(service, uid)], [now_ms, _if_match_arg(if_match)])
     errors.check(result, {errors.LUA_NOT_FOUND: f"no active user {uid}"})
 
 

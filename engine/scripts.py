@@ -3,6 +3,7 @@
 A file is named `<verb_noun>-<numkeys>.lua` and opens with a header (BullMQ style) that
 lists every KEYS[i] and ARGV[i] and what it returns; tests/lua checks each header against
 its file name and body. Every call is checked against the key count of its file name.
+A line `--- @include "<name>"` is replaced by lua/includes/<name>.lua (shared helpers).
 """
 
 from __future__ import annotations
@@ -17,9 +18,14 @@ from redis.exceptions import NoScriptError
 
 LUA_DIR = Path(__file__).resolve().parent.parent / "lua"
 _NAME = re.compile(r"^(?P<name>[a-z][a-z0-9_]*)-(?P<numkeys>\d+)\.lua$")
+_INCLUDE = re.compile(r'^--- @include "([a-z0-9_]+)"$', re.M)
 
 #: Called as observer(script, keys) before every script call; tests assert slots with it.
 observers: list[Callable[[Script, Sequence[str]], None]] = []
+
+
+def _included(match: re.Match) -> str:
+    return (LUA_DIR / "includes" / f"{match[1]}.lua").read_text(encoding="utf-8").rstrip("\n")
 
 
 class Script:
@@ -32,12 +38,13 @@ class Script:
         self.path = path
         self.name = match["name"]
         self.numkeys = int(match["numkeys"])
-        self.source = path.read_text(encoding="utf-8")
+        self.source = _INCLUDE.sub(_included, path.read_text(encoding="utf-8"))
         self.sha = hashlib.sha1(self.source.encode()).hexdigest()
 
     def __call__(self, client: Any, keys: Sequence[str], args: Sequence[Any] = ()) -> Any:
-        """Run on `client` (a client, cluster client or pipeline); loads the script if the
-        server lacks it (after a restart or SCRIPT FLUSH) and runs it again."""
+        """Run on `client` (a client or a cluster client); loads the script if the server
+        lacks it (after a restart or SCRIPT FLUSH) and runs it again. Not for pipelines:
+        there NOSCRIPT would only surface at execute()."""
         if len(keys) != self.numkeys:
             raise TypeError(f"{self.name} takes {self.numkeys} keys, got {len(keys)}")
         for observe in observers:

@@ -11,6 +11,7 @@
           | -1 no active profile | -2 if-match failed | -4 too large
           | -5 changed since the caller read it (read again and retry)
 ]]
+--- @include "etag_listed"
 local flat = redis.call('HGETALL', KEYS[1])
 local fields = {}
 for i = 1, #flat, 2 do
@@ -19,10 +20,7 @@ end
 if not fields['_etag'] or fields['_deactivated'] then
   return -1
 end
-local function listed(etag, list)
-  return string.find(' ' .. list .. ' ', ' ' .. etag .. ' ', 1, true) ~= nil
-end
-if ARGV[2] ~= '' and ARGV[2] ~= '*' and not listed(fields['_etag'], ARGV[2]) then
+if ARGV[2] ~= '' and ARGV[2] ~= '*' and not etag_listed(fields['_etag'], ARGV[2]) then
   return -2
 end
 if ARGV[3] ~= '' and ARGV[3] ~= fields['_etag'] then

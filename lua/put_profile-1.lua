@@ -9,14 +9,12 @@
     ARGV[4..] top-level key, JSON text, top-level key, JSON text, ...
   Returns 1 created | 2 replaced | -2 if-match failed | -3 exists (modes absent, new)
 ]]
+--- @include "etag_listed"
 local state = redis.call('HMGET', KEYS[1], '_etag', '_deactivated')
 local exists = state[1] ~= false
 local active = exists and state[2] == false
 
-local function listed(etag, list)
-  return string.find(' ' .. list .. ' ', ' ' .. etag .. ' ', 1, true) ~= nil
-end
-if ARGV[2] ~= '' and (not active or (ARGV[2] ~= '*' and not listed(state[1], ARGV[2]))) then
+if ARGV[2] ~= '' and (not active or (ARGV[2] ~= '*' and not etag_listed(state[1], ARGV[2]))) then
   return -2
 end
 if (ARGV[3] == 'absent' and active) or (ARGV[3] == 'new' and exists) then

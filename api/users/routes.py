@@ -5,11 +5,12 @@ from __future__ import annotations
 from flask import Blueprint, Response, g, request, url_for
 
 from api import body
-from api.context import now_ms, redis, service
+from api.context import redis, service
 from api.errors import ApiError
 from api.openapi import hidden, operation
 from api.users import schemas
 from engine import ids, profiles
+from engine.clock import now_ms
 
 bp = Blueprint("users", __name__)
 
@@ -25,6 +26,7 @@ BODY_LIMIT = profiles.MAX_BYTES
 _FOUND = {200: ("The profile.", schemas.Profile)}
 _MISSING = {404: ("No active user with this id.", "Error")}
 _PRECONDITION = {412: ("If-Match did not match the current ETag.", "Error")}
+_CONFLICT = {409: ("Concurrent updates kept colliding (or no free id was found); retry.", "Error")}
 _TOO_LARGE = {
     413: ("The body or the resulting profile is over 64 KiB.", "Error"),
     415: ("The body is not application/json.", "Error"),
@@ -39,13 +41,14 @@ def _profile_response(profile: profiles.Profile, status: int = 200) -> Response:
     return response
 
 
-def _if_match() -> str:
-    """If-Match for the engine: '' none | '*' | space-separated strong etags ('!' if none)."""
-    if "If-Match" not in request.headers:
-        return ""
-    if request.if_match.star_tag:
+def _if_match() -> profiles.IfMatch:
+    """If-Match for the engine: None (absent), "*" (exactly that), or its strong etags."""
+    value = request.headers.get("If-Match")
+    if value is None:
+        return None
+    if value.strip() == "*":
         return "*"
-    return " ".join(sorted(request.if_match.as_set())) or "!"
+    return request.if_match.as_set()
 
 
 def _only_if_absent() -> bool:
@@ -83,11 +86,18 @@ def put_user(uid: str):
     "Create a user; the server chooses the id.",
     body=schemas.Profile,
     body_required=False,
-    responses={201: ("Created; Location names the new user.", schemas.Profile), **_TOO_LARGE},
+    responses={
+        201: ("Created; Location names the new user.", schemas.Profile),
+        **_CONFLICT,
+        **_PRECONDITION,
+        **_TOO_LARGE,
+    },
 )
 def create_user():
     """Create a user under a new server-chosen id (an empty body makes an empty profile)."""
     doc = body.json_object(BODY_LIMIT, required=False)
+    if "If-Match" in request.headers:
+        raise ApiError(412, "precondition_failed", "If-Match cannot hold: a new user has no current profile")
     return _profile_response(profiles.create(redis(), service(), doc), 201)
 
 
@@ -101,7 +111,7 @@ def _patch(uid: str) -> Response:
 _PATCH_DOC = dict(
     body=schemas.Profile,
     headers=(schemas.IF_MATCH,),
-    responses={**_FOUND, **_MISSING, **_PRECONDITION, **_TOO_LARGE},
+    responses={**_FOUND, **_MISSING, **_CONFLICT, **_PRECONDITION, **_TOO_LARGE},
 )
 
 
@@ -122,14 +132,17 @@ def update_user(uid: str):
 @bp.get("/user/<id:uid>/")
 @operation(
     "Get a user's profile.",
-    headers=(schemas.IF_NONE_MATCH_GET,),
-    responses={**_FOUND, 304: ("Not modified (If-None-Match).", None), **_MISSING},
+    headers=(schemas.IF_NONE_MATCH_GET, schemas.IF_MATCH),
+    responses={**_FOUND, 304: ("Not modified (If-None-Match).", None), **_MISSING, **_PRECONDITION},
 )
 def get_user(uid: str):
     """The profile with its id, keys in sorted order; ETag for conditional requests."""
     profile = profiles.get(redis(), service(), uid)
     if profile is None:
         raise ApiError(404, "not_found", f"no active user {uid}")
+    if_match = _if_match()
+    if if_match is not None and if_match != "*" and profile.etag not in if_match:
+        raise ApiError(412, "precondition_failed", "the profile's ETag is not one of If-Match's")
     if request.if_none_match.contains_weak(profile.etag) or request.if_none_match.star_tag:
         response = Response(status=304)
         response.set_etag(profile.etag)
@@ -141,7 +154,8 @@ def get_user(uid: str):
 @operation(
     "Deactivate a user, or with purge=true erase every trace of them.",
     query=(schemas.PURGE,),
-    responses={204: ("Done.", None), **_MISSING},
+    headers=(schemas.IF_MATCH,),
+    responses={204: ("Done.", None), **_MISSING, **_PRECONDITION},
 )
 def delete_user(uid: str):
     """Deactivate (GET then answers 404; PUT re-creates); purge=true erases (always 204)."""
@@ -151,9 +165,11 @@ def delete_user(uid: str):
             400, "invalid_value", "purge must be true or false", fields={"purge": ["not a boolean"]}
         )
     if purge in ("true", "1"):
+        if "If-Match" in request.headers:
+            raise ApiError(400, "invalid_header", "a purge erases unconditionally: If-Match does not apply")
         profiles.purge(redis(), service(), uid)
     else:
-        profiles.deactivate(redis(), service(), uid, now_ms=now_ms())
+        profiles.deactivate(redis(), service(), uid, now_ms=now_ms(), if_match=_if_match())
     return Response(status=204)
 
 

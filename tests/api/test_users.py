@@ -249,3 +249,76 @@ def test_bodies_over_the_limit_are_refused_before_parsing(api):
     response = api.put("user/7/", data="{" + " " * profiles.MAX_BYTES + "}", content_type="application/json")
     assert response.status_code == 413
     assert "65536" in body(response)["error"]["message"]
+
+
+def test_numbers_come_back_character_for_character(api):
+    text = '{"a":1e5,"b":0.0000001,"c":-0,"d":100e-2,"e":2.50E+3}'
+    api.put("user/7/", data=text, content_type="application/json")
+    assert api.get("user/7/").get_data(as_text=True) == '{"id":"7",' + text[1:]
+
+
+@pytest.mark.parametrize("header", ['"*"', 'W/"x", *', '"zz {etag}"', 'W/"{etag}"', '"{upper}"', "garbage"])
+def test_if_match_values_that_are_not_this_etag_never_match(api, r, header):
+    etag = api.put("user/7/", json={"a": 1}).headers["ETag"].strip('"')
+    value = header.format(etag=etag, upper=etag.upper())
+    before = snapshot(r)
+    for method in ("put", "patch", "post"):
+        response = getattr(api, method)("user/7/", json={"a": 2}, headers={"If-Match": value})
+        assert response.status_code == 412, (method, value)
+    assert api.delete("user/7/", headers={"If-Match": value}).status_code == 412
+    assert api.get("user/7/", headers={"If-Match": value}).status_code == 412
+    assert snapshot(r) == before
+
+
+def test_if_match_on_delete_and_get(api):
+    etag = api.put("user/7/", json={"a": 1}).headers["ETag"]
+    assert api.get("user/7/", headers={"If-Match": etag}).status_code == 200
+    assert api.delete("user/7/", headers={"If-Match": f'"0000000000000000", {etag}'}).status_code == 204
+    assert api.get("user/7/").status_code == 404
+    api.put("user/8/", json={})
+    assert api.delete("user/8/?purge=true", headers={"If-Match": "*"}).status_code == 400
+    assert api.get("user/8/").status_code == 200
+
+
+def test_post_user_with_if_match_cannot_hold(api, r):
+    before = snapshot(r)
+    assert api.post("user/", json={}, headers={"If-Match": "*"}).status_code == 412
+    assert snapshot(r) == before
+
+
+def test_if_none_match_star_recreates_a_deactivated_user(api):
+    api.put("user/7/", json={"a": 1})
+    api.delete("user/7/")
+    assert api.put("user/7/", json={"b": 2}, headers={"If-None-Match": "*"}).status_code == 201
+    assert body(api.get("user/7/")) == {"id": "7", "b": 2}
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "status"),
+    [
+        ({"data": b"\x0b\x0c", "content_type": "text/plain"}, 415),
+        ({"data": b"   ", "content_type": "image/png"}, 415),
+        ({"data": b" \n ", "content_type": "application/json"}, 400),
+        (
+            {
+                "data": b'{"a": 1}',
+                "content_type": "application/json",
+                "headers": {"Content-Encoding": "gzip"},
+            },
+            415,
+        ),
+    ],
+)
+def test_a_body_that_is_not_plain_json_creates_nothing(api, r, kwargs, status):
+    before = snapshot(r)
+    assert api.post("user/", **kwargs).status_code == status
+    assert snapshot(r) == before
+
+
+@pytest.mark.parametrize("uid", [".", "..", "%2E", "%2E%2E"])
+def test_dot_ids_are_refused(api, r, uid):
+    before = snapshot(r)
+    response = api.put(f"user/{uid}/", json={})
+    assert response.status_code == 400
+    assert "URLs cannot carry" in body(response)["error"]["message"]
+    assert snapshot(r) == before

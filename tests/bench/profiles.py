@@ -4,7 +4,7 @@
 
 Starts a real redis-server (AOF off unless --aof: this measures the service, not the disk)
 holding 1,000 profiles, then
-for each WSGI server: the bare Flask app (api.baseline) and the real API (api.wsgi) in turn,
+for each WSGI server: the bare Flask app (tests/bench/baseline.py) and the real API (api.wsgi) in turn,
 each loaded by wrk over loopback with the same workers, threads and connections, a random
 user per request. Prints a Markdown table with each figure and its ratio to the bare
 handler. Needs `wrk` (Debian: apt-get install wrk).
@@ -111,8 +111,9 @@ def wrk(base: str, method: str, body: str | None, args) -> Result:
 
 
 def serve(settings: Settings, app: str, env: dict) -> subprocess.Popen:
-    command = [part if part != "api.wsgi:app" else app for part in web_command(settings)]
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        web_command(settings, app), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     wait_for(f"http://{settings.host}:{settings.port}/api/1/k/user/7/")
     return process
 
@@ -144,7 +145,7 @@ def measure(server: str, redis_url: str, key: str, args) -> dict[str, tuple[Resu
     settings = Settings.from_env(env)
     runs: dict[tuple[str, str], list[Result]] = {}
     for _ in range(args.repeat):  # bare and API alternate, so drift hits both alike
-        for app, apikey in (("api.baseline:app", "k"), ("api.wsgi:app", key)):
+        for app, apikey in (("tests.bench.baseline:app", "k"), ("api.wsgi:app", key)):
             process = serve(settings, app, env)
             try:
                 base = f"http://127.0.0.1:{port}/api/1/{apikey}"
@@ -154,7 +155,7 @@ def measure(server: str, redis_url: str, key: str, args) -> dict[str, tuple[Resu
             finally:
                 stop(process)
     return {
-        name: (median(runs[name, "api.baseline:app"]), median(runs[name, "api.wsgi:app"]))
+        name: (median(runs[name, "tests.bench.baseline:app"]), median(runs[name, "api.wsgi:app"]))
         for name in WORKLOADS
     }
 

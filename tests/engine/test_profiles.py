@@ -34,13 +34,24 @@ def test_every_write_changes_the_etag(r):
 def test_if_match_guards_put_and_patch(r):
     first, _ = profiles.put(r, SVC, "7", {"a": 1})
     with pytest.raises(errors.PreconditionFailed):
-        profiles.put(r, SVC, "7", {"a": 2}, if_match="0000")
+        profiles.put(r, SVC, "7", {"a": 2}, if_match=["0000000000000000"])
     with pytest.raises(errors.PreconditionFailed):
-        profiles.patch(r, SVC, "7", {"a": 2}, if_match="0000")
+        profiles.patch(r, SVC, "7", {"a": 2}, if_match=["0000000000000000"])
+    with pytest.raises(errors.PreconditionFailed):
+        profiles.deactivate(r, SVC, "7", now_ms=1, if_match=["0000000000000000"])
     assert profiles.get(r, SVC, "7").to_dict() == {"id": "7", "a": 1}
-    second = profiles.patch(r, SVC, "7", {"a": 2}, if_match=first.etag)
-    profiles.put(r, SVC, "7", {"a": 3}, if_match=f"zzz {second.etag}")
+    second = profiles.patch(r, SVC, "7", {"a": 2}, if_match=[first.etag])
+    third, _ = profiles.put(r, SVC, "7", {"a": 3}, if_match=["zzz", second.etag])
     assert profiles.get(r, SVC, "7").to_dict() == {"id": "7", "a": 3}
+    profiles.deactivate(r, SVC, "7", now_ms=1, if_match=[third.etag])
+    assert profiles.get(r, SVC, "7") is None
+
+
+def test_tags_that_are_not_our_etags_never_match(r):
+    profile, _ = profiles.put(r, SVC, "7", {"a": 1})
+    for tags in ([f"zz {profile.etag}"], ["*"], [profile.etag.upper()], []):
+        with pytest.raises(errors.PreconditionFailed):
+            profiles.patch(r, SVC, "7", {"a": 2}, if_match=tags)
 
 
 def test_if_match_star_needs_an_active_profile(r):

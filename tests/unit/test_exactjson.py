@@ -13,6 +13,11 @@ from engine import exactjson
         "-0.0",
         "3.141592653589793238462643383279",
         "1E+400",
+        "1e5",
+        "-0",
+        "0.0000001",
+        "100e-2",
+        "9" * 5000,
         "0.1",
         '"é☃𝄞"',
         '{"a":[1,2.50,{"b":null}],"c":true,"d":false}',
@@ -50,13 +55,16 @@ def test_escaped_pairs_become_the_character():
     assert exactjson.loads('"\\ud834\\udd1e"') == "𝄞"
 
 
-def test_depth_is_limited():
-    ok = "[" * exactjson.MAX_DEPTH + "]" * exactjson.MAX_DEPTH
-    assert exactjson.loads(ok)
-    too_deep = "[" * (exactjson.MAX_DEPTH + 2) + "]" * (exactjson.MAX_DEPTH + 2)
+@pytest.mark.parametrize(("open_", "close"), [("[", "]"), ('{"a":', "}"), ('[{"a":', "}]")])
+def test_depth_counts_containers_whatever_their_kind(open_, close):
+    levels = exactjson.MAX_DEPTH // (2 if open_.startswith("[{") else 1)
+    assert exactjson.loads(open_ * levels + "1" * (open_ != "[") + close * levels) is not None
     with pytest.raises(exactjson.JSONError, match="nested"):
-        exactjson.loads(too_deep)
-    with pytest.raises(exactjson.JSONError, match="nested"):
+        exactjson.loads(open_ * (levels + 1) + "1" * (open_ != "[") + close * (levels + 1))
+
+
+def test_absurd_nesting_is_refused_not_crashed():
+    with pytest.raises(exactjson.JSONError):
         exactjson.loads("[" * 100_000)
 
 
@@ -66,9 +74,9 @@ def test_malformed_text_says_where(text):
         exactjson.loads(text)
 
 
-def test_huge_integer_is_refused_not_crashed():
-    with pytest.raises(exactjson.JSONError):
-        exactjson.loads("9" * 5000)
+def test_an_exponent_beyond_range_is_refused_not_crashed():
+    with pytest.raises(exactjson.JSONError, match="out of range"):
+        exactjson.loads('{"a": 1e9999999999999999999}')
 
 
 def test_dumps_is_compact_and_keeps_unicode():

@@ -21,6 +21,8 @@ def test_valid_user_ids(uid):
         ("{x}", "contains '{'"),
         ("a:b", "contains ':'"),
         ("é", "contains 'é'"),
+        (".", "URLs cannot carry"),
+        ("..", "URLs cannot carry"),
     ],
 )
 def test_invalid_user_ids_say_what_is_wrong(uid, problem):
