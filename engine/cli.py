@@ -20,31 +20,29 @@ import sys
 import time
 from collections.abc import Iterator
 
-from engine import errors, tenants
+from engine import errors, servers, tenants
 from engine import redis as engine_redis
 from engine.clock import now_ms
 from engine.settings import Settings, SettingsError
 
 
-def embedded_server(settings: Settings) -> engine_redis.RedisServer:
-    return engine_redis.RedisServer(settings.data_dir / "redis")
-
-
 @contextlib.contextmanager
 def open_redis(settings: Settings) -> Iterator:
-    """The configured Redis, or the embedded one (started for this command if need be)."""
+    """The configured Redis, or the embedded one: the running one (whoever owns it), else
+    one started for this command and stopped after it."""
     if settings.redis_url:
         yield engine_redis.connect_settings(settings)
         return
-    server = embedded_server(settings)
-    started = not server.is_running()
-    if started:
-        server.start()
+    server = servers.RedisServer(settings.data_dir / "redis")
+    if not server.claim() or server.is_running():
+        server.release()  # another process's server (or one left running): use, don't stop
+        yield engine_redis.connect(server.wait_ready())
+        return
+    server.start()
     try:
         yield engine_redis.connect(server.url)
     finally:
-        if started:
-            server.stop()
+        server.stop()
 
 
 def _time(ms: int | None) -> str | None:
@@ -52,12 +50,16 @@ def _time(ms: int | None) -> str | None:
 
 
 def _describe(record: tenants.ApiKey) -> dict:
+    """A key as `keys list` shows it; rate and burst are None where the defaults apply."""
+    burst = record.burst
+    if burst is None and record.rate is not None:
+        burst = record.limits(0, 0)[1]  # derived from the key's own rate
     return {
         "key_id": record.key_id,
         "service": record.service,
         "plan": record.plan,
         "rate": record.rate,
-        "burst": record.burst,
+        "burst": burst,
         "created": _time(record.created_ms),
         "revoked": _time(record.revoked_ms),
     }
@@ -104,10 +106,9 @@ def keys_command(args: argparse.Namespace, settings: Settings) -> int:
             )
         elif args.action == "limit":
             record = tenants.set_limits(r, args.key, rate=args.rate, burst=args.burst)
-            print(
-                f"key {record.key_id}: rate {record.rate if record.rate is not None else 'default'}"
-                f"/s, burst {record.burst or 'default'}; in effect within {settings.key_cache_seconds:g} s"
-            )
+            rate, burst = record.limits(settings.rate_limit, settings.rate_burst)
+            shown = "unlimited" if rate == 0 else f"{rate:g} requests a second, burst {burst}"
+            print(f"key {record.key_id}: {shown}; in effect within {settings.key_cache_seconds:g} s")
     return 0
 
 
@@ -147,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
 
             return supervisor.run(settings) if args.command == "run" else supervisor.web(settings)
         return keys_command(args, settings)
-    except (errors.EngineError, SettingsError) as error:
+    except (errors.EngineError, SettingsError, servers.ServerError) as error:
         print(f"tanktop: {getattr(error, 'message', error)}", file=sys.stderr)
         return 2
     except errors.UNAVAILABLE as error:

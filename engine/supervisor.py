@@ -7,7 +7,8 @@ AOF is flushed after the last write.
 
 Every child runs in a process group of its own, so a Ctrl-C in the terminal reaches only
 the supervisor, which then sends each child exactly one SIGTERM (a second signal turns a
-graceful shutdown into a cold one) and finally clears each group of stragglers.
+graceful shutdown into a cold one) and finally clears each group of stragglers. Children
+get SIGTERM from the kernel if the supervisor dies without doing so (SIGKILL, a crash).
 """
 
 from __future__ import annotations
@@ -19,12 +20,13 @@ import subprocess
 import sys
 import time
 
-from engine import clock, tenants
+from engine import clock, servers, tenants
 from engine import redis as engine_redis
 from engine.settings import Settings, SettingsError
 
 DEV_SERVICE = "dev"
 STOP_SECONDS = 15
+CLAIM_SECONDS = 15
 
 
 def web_command(settings: Settings, app: str = "api.wsgi:app") -> list[str]:
@@ -71,27 +73,48 @@ def reap(child: subprocess.Popen) -> None:
         os.killpg(child.pid, signal.SIGKILL)  # workers the child left behind
 
 
+def embedded_redis(settings: Settings) -> servers.RedisServer:
+    """The embedded Redis, owned by this process: started, or adopted if one was left
+    running with no owner. Waits a little for a `tanktop keys` command to finish with it."""
+    server = servers.RedisServer(settings.data_dir / "redis")
+    if not server.claim(wait=CLAIM_SECONDS):
+        raise servers.ServerError(
+            f"another tanktop process owns the embedded Redis in {server.directory}; "
+            "stop it first (or set REDIS_URL)"
+        )
+    if server.is_running():
+        server.wait_ready()
+        print(f"tanktop: adopting the embedded Redis left running at {server.url}", flush=True)
+    else:
+        server.start()
+        print(f"tanktop: embedded Redis at {server.url}, AOF in {server.directory}", flush=True)
+    return server
+
+
+class Stop(Exception):
+    """A stop signal arrived before the service was up."""
+
+
 def run(settings: Settings) -> int:
+    """Run the service until a signal or a child's exit; the exit code says which."""
     stopping: list[int] = []
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda signum, frame: stopping.append(signum))
-    env = dict(os.environ)
-    server: engine_redis.RedisServer | None = None
     children: dict[str, subprocess.Popen] = {}
+
+    def on_signal(signum, frame):
+        stopping.append(signum)
+        if not children:
+            raise Stop  # still starting: abandon the start (the finally below cleans up)
+
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
+        signal.signal(signum, on_signal)
+    env = dict(os.environ)
+    server: servers.RedisServer | None = None
     code = 0
     try:
-        if settings.redis_url:
-            redis_url = settings.redis_url
-        else:
-            embedded = engine_redis.RedisServer(settings.data_dir / "redis")
-            if embedded.is_running():
-                print(f"tanktop: using the embedded Redis already running at {embedded.url}", flush=True)
-            else:
-                embedded.start()
-                server = embedded
-                print(f"tanktop: embedded Redis at {embedded.url}, AOF in {embedded.directory}", flush=True)
-            redis_url = env["REDIS_URL"] = embedded.url
-        r = engine_redis.connect(redis_url, cluster=settings.redis_cluster)
+        if not settings.redis_url:
+            server = embedded_redis(settings)
+            env["REDIS_URL"] = server.url
+        r = engine_redis.connect(env["REDIS_URL"], cluster=settings.redis_cluster)
         key = ensure_dev_key(r)
         if key:
             print(
@@ -100,17 +123,25 @@ def run(settings: Settings) -> int:
                 flush=True,
             )
         for name, command in (("web", web_command(settings)), ("worker", worker_command())):
-            if not stopping:
-                children[name] = subprocess.Popen(command, env=env, process_group=0)
+            children[name] = subprocess.Popen(
+                command,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                process_group=0,  # Ctrl-C reaches the supervisor alone; it stops each child once
+                preexec_fn=servers.die_with_parent(os.getpid()),
+            )
         print(f"tanktop: API on http://{settings.host}:{settings.port}/ (Ctrl-C stops)", flush=True)
         while not stopping:
             for name, child in children.items():
                 if child.poll() is not None:
                     print(f"tanktop: {name} exited with {child.returncode}; stopping", file=sys.stderr)
-                    code = child.returncode or 1
+                    status = child.returncode
+                    code = 128 - status if status < 0 else status or 1
                     stopping.append(0)
                     break
             time.sleep(0.2)
+    except Stop:
+        pass
     finally:
         for child in children.values():
             if child.poll() is None:

@@ -10,7 +10,7 @@ from redis.crc import key_slot
 
 from api import create_app
 from engine import redis as engine_redis
-from engine import scripts, tenants
+from engine import scripts, servers, tenants
 from engine.settings import Settings
 
 BACKENDS = ["fake", "real"]
@@ -19,9 +19,7 @@ BACKENDS = ["fake", "real"]
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory):
     """A real redis-server for the whole session (no persistence)."""
-    server = engine_redis.RedisServer(
-        tmp_path_factory.mktemp("redis"), port=engine_redis.free_port(), persist=False
-    )
+    server = servers.RedisServer(tmp_path_factory.mktemp("redis"), port=servers.free_port(), persist=False)
     server.start()
     yield server
     server.stop()

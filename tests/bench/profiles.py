@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from engine import profiles, tenants
+from engine import profiles, servers, tenants
 from engine import redis as engine_redis
 from engine.settings import Settings
 from engine.supervisor import web_command
@@ -133,7 +133,7 @@ def median(results: list[Result]) -> Result:
 
 
 def measure(server: str, redis_url: str, key: str, args) -> dict[str, tuple[Result, Result]]:
-    port = engine_redis.free_port()
+    port = servers.free_port()
     env = dict(
         os.environ,
         REDIS_URL=redis_url,
@@ -194,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     servers = [s for s in args.servers.split(",") if s]
     rows = []
     with tempfile.TemporaryDirectory() as directory:
-        server = engine_redis.RedisServer(Path(directory), port=engine_redis.free_port(), persist=args.aof)
+        server = servers.RedisServer(Path(directory), port=servers.free_port(), persist=args.aof)
         server.start()
         try:
             r = engine_redis.connect(server.url)

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from engine import profiles, ratelimit, tenants
+from engine import profiles, ratelimit, servers, tenants
 from engine import redis as engine_redis
 from engine.settings import Settings
 
@@ -13,7 +13,7 @@ pytestmark = pytest.mark.system
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
-    local = engine_redis.LocalCluster(tmp_path_factory.mktemp("cluster"))
+    local = servers.LocalCluster(tmp_path_factory.mktemp("cluster"))
     local.start()
     yield local
     local.stop()
@@ -50,7 +50,7 @@ def test_api_answers_503_while_the_cluster_is_down_and_recovers(tmp_path):
     from api import create_app
     from tests.conftest import Api
 
-    local = engine_redis.LocalCluster(tmp_path)
+    local = servers.LocalCluster(tmp_path)
     local.start()
     try:
         app = create_app(Settings(redis_url=local.url, key_cache_seconds=0))
@@ -77,7 +77,7 @@ def test_api_answers_503_while_the_cluster_is_down_and_recovers(tmp_path):
 def test_a_web_process_starts_while_the_cluster_is_down(tmp_path):
     from api import create_app
 
-    down = engine_redis.LocalCluster(tmp_path)  # never started
+    down = servers.LocalCluster(tmp_path)  # never started
     app = create_app(Settings(redis_url=down.url))
     client = app.test_client()
     assert client.get("/healthz").status_code == 200

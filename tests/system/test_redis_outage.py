@@ -5,6 +5,7 @@ import pytest
 
 from api import create_app
 from engine import redis as engine_redis
+from engine import servers
 from engine.settings import Settings
 from tests.conftest import Api, make_key
 
@@ -12,7 +13,7 @@ pytestmark = pytest.mark.system
 
 
 def test_api_answers_503_while_redis_is_down_and_recovers_on_its_own(tmp_path):
-    server = engine_redis.RedisServer(tmp_path, port=engine_redis.free_port(), persist=True)
+    server = servers.RedisServer(tmp_path, port=servers.free_port(), persist=True)
     server.start()
     try:
         r = engine_redis.connect(server.url, timeout=2)

@@ -15,7 +15,7 @@ import urllib.request
 
 import pytest
 
-from engine import redis as engine_redis
+from engine import servers
 
 pytestmark = pytest.mark.system
 
@@ -68,12 +68,13 @@ def call(method, url, body=None):
         return error.code, json.loads(error.read())
 
 
-def stop(process, ctrl_c=False):
-    """SIGTERM to the supervisor, or SIGINT to its whole process group as Ctrl-C sends it."""
-    if ctrl_c:
+def stop(process, how="term"):
+    """SIGTERM to the supervisor; SIGINT to its whole process group, as Ctrl-C sends it; or
+    SIGHUP to the supervisor, as a closing terminal sends it."""
+    if how == "ctrl-c":
         os.killpg(process.pid, signal.SIGINT)
     else:
-        process.send_signal(signal.SIGTERM)
+        process.send_signal(signal.SIGHUP if how == "hup" else signal.SIGTERM)
     assert process.wait(30) == 0, output(process)
 
 
@@ -83,7 +84,7 @@ def nothing_listens(port):
 
 
 def test_run_starts_everything_and_keeps_data_across_restarts(tmp_path):
-    port = engine_redis.free_port()
+    port = servers.free_port()
     process = start(tmp_path, port)
     try:
         printed = wait_until_up(process, port)
@@ -99,7 +100,7 @@ def test_run_starts_everything_and_keeps_data_across_restarts(tmp_path):
         assert "Scheduler for default started" in output(process)  # and its scheduler
     finally:
         stop(process)
-    assert not engine_redis.RedisServer(tmp_path / "redis").is_running()
+    assert not servers.RedisServer(tmp_path / "redis").is_running()
     assert (tmp_path / "redis" / "appendonly.aof").exists()
 
     process = start(tmp_path, port)
@@ -107,8 +108,34 @@ def test_run_starts_everything_and_keeps_data_across_restarts(tmp_path):
         assert "development key" not in wait_until_up(process, port)
         assert call("GET", f"{base}/user/7/") == (200, {"id": "7", "name": "Bob"})
     finally:
-        stop(process, ctrl_c=True)
+        stop(process, "ctrl-c")
     # Ctrl-C reached only the supervisor: one clean shutdown, Redis last, nothing left over.
     assert "Traceback" not in output(process), output(process)
     assert nothing_listens(port)
-    assert not engine_redis.RedisServer(tmp_path / "redis").is_running()
+    assert not servers.RedisServer(tmp_path / "redis").is_running()
+
+    process = start(tmp_path, port)
+    try:
+        wait_until_up(process, port)
+    finally:
+        stop(process, "hup")
+    assert "Traceback" not in output(process), output(process)
+    assert nothing_listens(port)
+    assert not servers.RedisServer(tmp_path / "redis").is_running()
+
+
+def test_killing_the_supervisor_outright_leaves_nothing_running(tmp_path):
+    port = servers.free_port()
+    process = start(tmp_path, port)
+    try:
+        wait_until_up(process, port)
+    finally:
+        process.send_signal(signal.SIGKILL)  # no chance to clean up: the kernel tells the children
+        process.wait()
+    deadline = time.monotonic() + 20
+    while (not nothing_listens(port) or servers.RedisServer(tmp_path / "redis").is_running()) and (
+        time.monotonic() < deadline
+    ):
+        time.sleep(0.2)
+    assert nothing_listens(port)
+    assert not servers.RedisServer(tmp_path / "redis").is_running()
