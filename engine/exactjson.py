@@ -35,6 +35,9 @@ class Number(Decimal):
         number.text = text
         return number
 
+    def __reduce__(self):  # pickle and copy keep the text too
+        return (Number, (self.text,))
+
 
 def _parse_int(text: str) -> int | Number:
     if len(text) <= 18 and text != "-0":

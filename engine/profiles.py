@@ -88,6 +88,8 @@ def _check_keys(doc: dict[str, Any], uid: str | None, *, patch: bool) -> None:
     as_text = value if isinstance(value, str) else None
     if isinstance(value, int) and not isinstance(value, bool):
         as_text = str(value)
+    elif isinstance(value, exactjson.Number) and re.fullmatch(r"-?\d+", value.text):
+        as_text = value.text  # an integer too long for int, or -0
     if as_text != uid:
         raise errors.InvalidValue(
             f"id in the body ({exactjson.dumps(value)[:40]}) differs from the user id in the URL",

@@ -33,6 +33,7 @@ class Limiter:
 
     def __init__(self):
         self._leases: dict[str, tuple[int, int]] = {}  # key id -> (tokens, lapses at ms)
+        self._refilling: set[str] = set()  # key ids whose lease one thread is renewing
         self._lock = threading.Lock()
 
     def admit(self, r, key_id: str, *, rate: float, burst: int, now_ms: int) -> float:
@@ -44,8 +45,18 @@ class Limiter:
             if tokens > 0 and lapses > now_ms:
                 self._leases[key_id] = (tokens - 1, lapses)
                 return 0
-        wanted = max(1, min(int(rate * LEASE_SECONDS), burst // 20))
-        granted, retry_after_ms = take(r, key_id, rate=rate, burst=burst, wanted=wanted, now_ms=now_ms)
+            # One thread renews the lease; the others meanwhile take a single token each, so
+            # a process never holds more than one lease.
+            renewing = key_id not in self._refilling
+            if renewing:
+                self._refilling.add(key_id)
+        wanted = max(1, min(int(rate * LEASE_SECONDS), burst // 20)) if renewing else 1
+        try:
+            granted, retry_after_ms = take(r, key_id, rate=rate, burst=burst, wanted=wanted, now_ms=now_ms)
+        finally:
+            if renewing:
+                with self._lock:
+                    self._refilling.discard(key_id)
         if granted == 0:
             return max(retry_after_ms, 1) / 1000
         if granted > 1:

@@ -48,6 +48,13 @@ def _integer(
     return int(value)
 
 
+def _rate(env: Mapping[str, str]) -> float:
+    rate = _number(env, "TANKTOP_RATE_LIMIT", Settings.rate_limit, maximum=1e6)
+    if 0 < rate < 0.001:
+        raise SettingsError(f"TANKTOP_RATE_LIMIT={rate}: must be 0 (unlimited) or at least 0.001")
+    return rate
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything configurable, read once from the environment (see README, Configuration)."""
@@ -83,7 +90,7 @@ class Settings:
             web_workers=_integer(env, "TANKTOP_WEB_WORKERS", cls.web_workers, minimum=1),
             web_threads=_integer(env, "TANKTOP_WEB_THREADS", cls.web_threads, minimum=1),
             key_cache_seconds=_number(env, "TANKTOP_KEY_CACHE_SECONDS", cls.key_cache_seconds),
-            rate_limit=_number(env, "TANKTOP_RATE_LIMIT", cls.rate_limit),
-            rate_burst=_integer(env, "TANKTOP_RATE_BURST", cls.rate_burst, minimum=1),
+            rate_limit=_rate(env),
+            rate_burst=_integer(env, "TANKTOP_RATE_BURST", cls.rate_burst, minimum=1, maximum=10**9),
             redis_timeout=_number(env, "TANKTOP_REDIS_TIMEOUT", cls.redis_timeout, minimum=0.1),
         )

@@ -72,11 +72,14 @@ def well_formed(key: str) -> bool:
     return bool(_KEY_SHAPE.fullmatch(key))
 
 
+MIN_RATE, MAX_RATE, MAX_BURST = 0.001, 1_000_000, 1_000_000_000
+
+
 def _check_limits(rate: float | None, burst: int | None) -> None:
-    if rate is not None and not (0 <= rate < math.inf):
-        raise errors.InvalidValue("rate must be a number >= 0 (0: unlimited)")
-    if burst is not None and burst < 1:
-        raise errors.InvalidValue("burst must be a whole number >= 1")
+    if rate is not None and not (rate == 0 or MIN_RATE <= rate <= MAX_RATE):
+        raise errors.InvalidValue(f"rate must be 0 (unlimited) or from {MIN_RATE} to {MAX_RATE:,} a second")
+    if burst is not None and not 1 <= burst <= MAX_BURST:
+        raise errors.InvalidValue(f"burst must be a whole number from 1 to {MAX_BURST:,}")
 
 
 def create_key(

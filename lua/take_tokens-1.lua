@@ -35,5 +35,6 @@ else
   retry_after = math.ceil((1 - tokens) * 1000 / rate)
 end
 redis.call('HSET', KEYS[1], 'tokens', string.format('%.6f', tokens), 'ts', string.format('%.0f', ts))
-redis.call('PEXPIRE', KEYS[1], math.ceil(burst * 1000 / rate) + 1000)
+-- Idle for this long, the bucket would be full: drop it (capped: a slow key lives a day).
+redis.call('PEXPIRE', KEYS[1], string.format('%d', math.min(math.ceil(burst * 1000 / rate) + 1000, 86400000)))
 return {granted, retry_after}

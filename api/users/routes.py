@@ -96,14 +96,19 @@ def put_user(uid: str):
 def create_user():
     """Create a user under a new server-chosen id (an empty body makes an empty profile)."""
     doc = body.json_object(BODY_LIMIT, required=False)
+    _refuse_if_none_match()
     if "If-Match" in request.headers:
         raise ApiError(412, "precondition_failed", "If-Match cannot hold: a new user has no current profile")
     return _profile_response(profiles.create(redis(), service(), doc), 201)
 
 
-def _patch(uid: str) -> Response:
+def _refuse_if_none_match() -> None:
     if "If-None-Match" in request.headers:
-        raise ApiError(400, "invalid_header", "If-None-Match does not apply to an update; use If-Match")
+        raise ApiError(400, "invalid_header", "If-None-Match applies only to GET and PUT; use If-Match")
+
+
+def _patch(uid: str) -> Response:
+    _refuse_if_none_match()
     doc = body.json_object(BODY_LIMIT)
     return _profile_response(profiles.patch(redis(), service(), uid, doc, if_match=_if_match()))
 
@@ -159,6 +164,7 @@ def get_user(uid: str):
 )
 def delete_user(uid: str):
     """Deactivate (GET then answers 404; PUT re-creates); purge=true erases (always 204)."""
+    _refuse_if_none_match()
     purge = request.args.get("purge", "false").lower()
     if purge not in ("true", "false", "1", "0"):
         raise ApiError(

@@ -86,3 +86,8 @@ def test_redis_failures_are_503_with_retry_after(app, api, monkeypatch, failure,
     error = error_of(response)
     assert error["code"] == code
     assert ("may or may not" in error["message"]) == (code == "timeout")
+
+
+def test_masking_leaves_ids_that_merely_contain_tt_alone(api):
+    error = error_of(api.get("nothing/matt_smith/"))
+    assert "matt_smith" in error["message"]

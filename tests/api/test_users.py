@@ -322,3 +322,19 @@ def test_dot_ids_are_refused(api, r, uid):
     assert response.status_code == 400
     assert "URLs cannot carry" in body(response)["error"]["message"]
     assert snapshot(r) == before
+
+
+def test_a_numeric_id_equal_to_the_url_id_is_accepted_at_any_length(api):
+    assert api.put("user/1234567890123456789/", data='{"id": 1234567890123456789}',
+                   content_type="application/json").status_code == 201  # fmt: skip
+    assert api.put("user/-0/", data='{"id": -0}', content_type="application/json").status_code == 201
+    assert api.put("user/-0/", data='{"id": 0}', content_type="application/json").status_code == 400
+
+
+def test_if_none_match_is_refused_where_it_cannot_apply(api, r):
+    api.put("user/7/", json={"a": 1})
+    before = snapshot(r)
+    assert api.post("user/", json={}, headers={"If-None-Match": "*"}).status_code == 400
+    assert api.delete("user/7/", headers={"If-None-Match": '"abc"'}).status_code == 400
+    assert api.delete("user/7/?purge=true", headers={"If-None-Match": "*"}).status_code == 400
+    assert snapshot(r) == before

@@ -1,3 +1,5 @@
+import threading
+
 from engine import keys, ratelimit
 
 
@@ -98,3 +100,28 @@ def test_unspent_leases_lapse(r):
     while ratelimit.take(r, "k1", rate=1000, burst=2000, wanted=1, now_ms=later)[0]:
         pass  # empty the bucket
     assert limiter.admit(r, "k1", rate=1000, burst=2000, now_ms=later) > 0
+
+
+def test_threads_of_one_process_share_a_single_lease(r):
+    limiter = ratelimit.Limiter()
+    barrier = threading.Barrier(8)
+
+    def burst():
+        barrier.wait()
+        for _ in range(10):
+            limiter.admit(r, "k1", rate=1000, burst=2000, now_ms=0)
+
+    threads = [threading.Thread(target=burst) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    held, _ = limiter._leases["k1"]
+    left = float(r.hget(keys.rate_bucket("k1"), "tokens"))
+    assert held < 50  # never more than one lease of 50 (rate x 50 ms) unspent
+    assert left + held + 80 == 2000  # and every token accounted for
+
+
+def test_extreme_limits_keep_a_bounded_expiry(r):
+    ratelimit.take(r, "k1", rate=0.001, burst=1_000_000_000, wanted=1, now_ms=0)
+    assert 0 < r.pttl(keys.rate_bucket("k1")) <= 86_400_000

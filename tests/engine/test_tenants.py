@@ -71,6 +71,10 @@ def test_limits_can_change(r):
         ("acme", "free", {"rate": -1}),
         ("acme", "free", {"burst": 0}),
         ("acme", "free", {"rate": float("nan")}),
+        ("acme", "free", {"rate": float("inf")}),
+        ("acme", "free", {"rate": 1e-300}),
+        ("acme", "free", {"rate": 1e7}),
+        ("acme", "free", {"burst": 10**30}),
     ],
 )
 def test_bad_key_requests_are_refused_and_store_nothing(r, service, plan, limits):

@@ -81,3 +81,12 @@ def test_an_exponent_beyond_range_is_refused_not_crashed():
 
 def test_dumps_is_compact_and_keeps_unicode():
     assert exactjson.dumps({"a": [1, "é"], "b": None}) == '{"a":[1,"é"],"b":null}'
+
+
+def test_numbers_keep_their_text_through_pickle_and_copy():
+    import copy
+    import pickle
+
+    value = exactjson.loads('{"a": [1e5, 100e-2, -0]}')
+    for clone in (pickle.loads(pickle.dumps(value)), copy.deepcopy(value)):
+        assert exactjson.dumps(clone) == '{"a":[1e5,100e-2,-0]}'

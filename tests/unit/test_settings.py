@@ -38,6 +38,8 @@ def test_environment_overrides():
         ({"TANKTOP_PORT": "70000"}, "from 1 to 65535"),
         ({"TANKTOP_RATE_LIMIT": "inf"}, "TANKTOP_RATE_LIMIT"),
         ({"TANKTOP_RATE_LIMIT": "-5"}, "TANKTOP_RATE_LIMIT"),
+        ({"TANKTOP_RATE_LIMIT": "1e-300"}, "at least 0.001"),
+        ({"TANKTOP_RATE_BURST": "1e30"}, "TANKTOP_RATE_BURST"),
         ({"TANKTOP_PORT": "80.5"}, "whole number"),
         ({"REDIS_CLUSTER": "maybe"}, "REDIS_CLUSTER"),
         ({"TANKTOP_KEY_CACHE_SECONDS": "nan"}, "TANKTOP_KEY_CACHE_SECONDS"),
