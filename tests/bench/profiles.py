@@ -191,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     if not shutil.which("wrk"):
         print("wrk is needed: apt-get install wrk", file=sys.stderr)
         return 2
-    servers = [s for s in args.servers.split(",") if s]
+    server_names = [s for s in args.servers.split(",") if s]
     rows = []
     with tempfile.TemporaryDirectory() as directory:
         server = servers.RedisServer(Path(directory), port=servers.free_port(), persist=args.aof)
@@ -201,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
             key, _ = tenants.create_key(r, "bench", "commercial", rate=0, now_ms=int(time.time() * 1000))
             for i in range(1, USERS + 1):
                 profiles.put(r, "bench", f"u{i}", PROFILE)
-            for name in servers:
+            for name in server_names:
                 for workload, (bare, real) in measure(name, server.url, key, args).items():
                     rows.append((name, workload, bare, real))
         finally:
