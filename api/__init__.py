@@ -6,7 +6,9 @@ from flask import Blueprint, Flask
 from werkzeug.routing import BaseConverter
 
 from api import auth, errors, health, openapi
+from api.activity.routes import bp as activity
 from api.context import AppState
+from api.events.routes import bp as events
 from api.users.routes import bp as users
 from engine.settings import Settings
 
@@ -31,7 +33,9 @@ def create_app(settings: Settings | None = None, *, redis=None) -> Flask:
     keyed = Blueprint("api", __name__, url_prefix="/api/1/<apikey>")
     auth.protect(keyed)
     keyed.register_blueprint(users)
+    keyed.register_blueprint(events)
     app.register_blueprint(keyed)
+    app.register_blueprint(activity)
     app.register_blueprint(health.bp)
     app.register_blueprint(openapi.blueprint)
     return app

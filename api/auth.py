@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, g
+from flask import Blueprint, Flask, g, request
 
 from api.context import state
 from api.errors import ApiError
@@ -37,12 +37,29 @@ def plan_of(app: Flask, endpoint: str) -> str:
     return "commercial" if commercial_ else "free"
 
 
-def protect(blueprint: Blueprint) -> None:
-    """Every route of `blueprint` takes the key from its `<apikey>` path segment."""
+def protect(blueprint: Blueprint, *, bearer: bool = False) -> None:
+    """Every route of `blueprint` needs an API key: from its `<apikey>` path segment, or
+    with `bearer` from `Authorization: Bearer <key>` (seed 003's routes)."""
 
-    @blueprint.url_value_preprocessor
-    def take_key(endpoint, values):
-        g.raw_api_key = (values or {}).pop("apikey", "")
+    if bearer:
+
+        @blueprint.before_request
+        def take_bearer_key():
+            scheme, _, key = request.headers.get("Authorization", "").partition(" ")
+            if scheme.lower() != "bearer" or not key.strip():
+                raise ApiError(
+                    401,
+                    "unknown_key",
+                    "send the API key as Authorization: Bearer <key>",
+                    headers={"WWW-Authenticate": 'Bearer realm="tanktop"'},
+                )
+            g.raw_api_key = key.strip()
+
+    else:
+
+        @blueprint.url_value_preprocessor
+        def take_key(endpoint, values):
+            g.raw_api_key = (values or {}).pop("apikey", "")
 
     @blueprint.before_request
     def authenticate():

@@ -12,7 +12,7 @@ from engine import exactjson
 JSON_TYPES = ("application/json", "application/merge-patch+json")
 
 
-def _check_content_type() -> None:
+def check_json_content_type() -> None:
     mimetype = request.mimetype
     if mimetype not in JSON_TYPES and not (
         mimetype.startswith("application/") and mimetype.endswith("+json")
@@ -47,7 +47,7 @@ def json_object(limit: int, *, required: bool = True) -> dict[str, Any]:
         return {}
     if not data:
         raise ApiError(400, "invalid_json", "a JSON object body is required (Content-Type: application/json)")
-    _check_content_type()
+    check_json_content_type()
     try:
         value = exactjson.loads(data)
     except exactjson.JSONError as error:

@@ -21,10 +21,13 @@ _KEY_LIKE = re.compile(r"(?<![A-Za-z0-9_\-])tt_[A-Za-z0-9_\-]{16,}")
 class ApiError(EngineError):
     """An HTTP-level refusal (authentication, plan, content type, conditional headers)."""
 
-    def __init__(self, status: int, code: str, message: str, **kwargs):
+    def __init__(
+        self, status: int, code: str, message: str, *, headers: dict[str, str] | None = None, **kwargs
+    ):
         super().__init__(message, **kwargs)
         self.status = status
         self.code = code
+        self.headers = headers or {}
 
 
 def masked_path() -> str:
@@ -66,7 +69,7 @@ def _http_message(exception: HTTPException) -> str:
 def register(app: Flask) -> None:
     @app.errorhandler(EngineError)
     def engine_error(error: EngineError):
-        headers = {}
+        headers = dict(getattr(error, "headers", {}))
         if isinstance(error, RateLimited):
             headers["Retry-After"] = retry_after(error.retry_after)
         return error_response(error.status, error.code, error.message, error.fields, headers)

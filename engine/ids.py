@@ -1,4 +1,4 @@
-"""Identifiers: what a user id and a service name may be.
+"""Identifiers: what a user id, item id, item type, event name and service name may be.
 
 Each checker returns the id unchanged or raises InvalidValue with a sentence that says
 what is allowed and what was wrong, naming the field the id came from.
@@ -38,4 +38,7 @@ class _Kind:
 
 
 user_id = _Kind("user id", 32, r"A-Za-z0-9._@+\-", "letters, digits and . _ @ + -")
+item_id = _Kind("item id", 64, r"A-Za-z0-9._:\-", "letters, digits and . _ : -")
+item_type = _Kind("item type", 32, r"a-z0-9_", "a-z, 0-9 and _")
+event_name = _Kind("event name", 32, r"a-z0-9_", "a-z, 0-9 and _")
 service_name = _Kind("service name", 32, r"a-z0-9_\-", "a-z, 0-9, _ and -")

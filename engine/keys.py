@@ -35,3 +35,71 @@ def api_key_ids() -> str:
 def rate_bucket(key_id: str) -> str:
     """HASH token bucket of one API key: tokens, ts (ms). Expires once it would be full."""
     return f"{PREFIX}:ratelimit:{{{key_id}}}"
+
+
+def service_tag(service: str) -> str:
+    """The hash tag of one service's own keys (its event log, its settings)."""
+    return f"{{{service}}}"
+
+
+def event_values(service: str, uid: str) -> str:
+    """HASH every event of one user: "<itemtype>|<event>|<item>" -> "<ms>=<value>" while the
+    item is in that list, "<ms>!" once deleted (a tombstone, so that an older event arriving
+    late cannot bring it back). The value is "" for events that take none. No TTL."""
+    return f"{PREFIX}:{user_tag(service, uid)}:ev:val"
+
+
+def event_order(service: str, uid: str) -> str:
+    """ZSET, every score 0: "<itemtype>|<event>|<9999999999999 - ms, 13 digits>|<item>" for
+    every item in a list, so a lexical range over one list's prefix reads it newest first
+    and a member is an exact cursor. No TTL."""
+    return f"{PREFIX}:{user_tag(service, uid)}:ev:order"
+
+
+def event_lists(service: str, uid: str) -> str:
+    """SET "<itemtype>|<event>" for every list the user has ever had an event in. No TTL."""
+    return f"{PREFIX}:{user_tag(service, uid)}:ev:lists"
+
+
+def activity_stats(service: str, uid: str) -> str:
+    """HASH seed 003 viewing stats: "<asset>|<stat>" -> number, stat one of play_count,
+    view_time, pause_time, last_played_on. No TTL."""
+    return f"{PREFIX}:{user_tag(service, uid)}:stats"
+
+
+def event_log(service: str) -> str:
+    """STREAM the service's analytics log: one entry per accepted event (user, event,
+    item_type, item, value, ts), trimmed to about TANKTOP_EVENT_LOG_MAX entries."""
+    return f"{PREFIX}:{service_tag(service)}:log"
+
+
+def weights(service: str) -> str:
+    """STRING JSON: the service's own event weights (overrides of the defaults). No TTL."""
+    return f"{PREFIX}:{service_tag(service)}:weights"
+
+
+def log_purges(service: str) -> str:
+    """HASH user -> ms of a purge whose analytics log entries are still to be deleted."""
+    return f"{PREFIX}:{service_tag(service)}:log-purges"
+
+
+def log_purge_services() -> str:
+    """SET services with pending log purges (what the periodic sweep visits)."""
+    return f"{PREFIX}:log-purge-services"
+
+
+def clock_lock(job: str) -> str:
+    """STRING held for one period by the clock process that enqueued periodic `job`
+    (lives in RQ's Redis). Expires after the period."""
+    return f"{PREFIX}:clock:{job}"
+
+
+def user_keys(service: str, uid: str) -> list[str]:
+    """Every key that holds state of one user: what a purge deletes."""
+    return [
+        profile(service, uid),
+        event_values(service, uid),
+        event_order(service, uid),
+        event_lists(service, uid),
+        activity_stats(service, uid),
+    ]

@@ -222,9 +222,3 @@ def deactivate(r, service: str, uid: str, *, now_ms: int, if_match: IfMatch = No
     ids.user_id(uid)
     result = _deactivate(r, [keys.profile(service, uid)], [now_ms, _if_match_arg(if_match)])
     errors.check(result, {errors.LUA_NOT_FOUND: f"no active user {uid}"})
-
-
-def purge(r, service: str, uid: str) -> None:
-    """Erase every trace of the user that the engine keeps."""
-    ids.user_id(uid)
-    r.delete(keys.profile(service, uid))

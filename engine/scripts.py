@@ -41,14 +41,16 @@ class Script:
         self.source = _INCLUDE.sub(_included, path.read_text(encoding="utf-8"))
         self.sha = hashlib.sha1(self.source.encode()).hexdigest()
 
-    def __call__(self, client: Any, keys: Sequence[str], args: Sequence[Any] = ()) -> Any:
-        """Run on `client` (a client or a cluster client); loads the script if the server
-        lacks it (after a restart or SCRIPT FLUSH) and runs it again. Not for pipelines:
-        there NOSCRIPT would only surface at execute()."""
+    def check(self, keys: Sequence[str]) -> None:
         if len(keys) != self.numkeys:
             raise TypeError(f"{self.name} takes {self.numkeys} keys, got {len(keys)}")
         for observe in observers:
             observe(self, keys)
+
+    def __call__(self, client: Any, keys: Sequence[str], args: Sequence[Any] = ()) -> Any:
+        """Run on `client` (a client or a cluster client); loads the script if the server
+        lacks it (after a restart or SCRIPT FLUSH) and runs it again. For pipelines: Batch."""
+        self.check(keys)
         try:
             return client.evalsha(self.sha, self.numkeys, *keys, *args)
         except NoScriptError:
@@ -57,6 +59,47 @@ class Script:
 
     def __repr__(self) -> str:
         return f"<Script {self.path.name}>"
+
+
+class Batch:
+    """Commands sent together in one round trip: a non-transactional pipeline (split by node
+    on a cluster). A script call that meets NOSCRIPT did not run: it is loaded and run again.
+
+        batch = Batch(r)
+        batch.script(_apply, keys, args)
+        batch.command("xadd", stream, fields)
+        applied, entry_id = batch.execute()
+    """
+
+    def __init__(self, client: Any):
+        self.client = client
+        self.pipe = client.pipeline(transaction=False)
+        self._scripts: list[tuple[Script, Sequence[str], Sequence[Any]] | None] = []
+
+    def __len__(self) -> int:
+        return len(self._scripts)
+
+    def script(self, script: Script, keys: Sequence[str], args: Sequence[Any] = ()) -> None:
+        script.check(keys)
+        self.pipe.evalsha(script.sha, script.numkeys, *keys, *args)
+        self._scripts.append((script, keys, args))
+
+    def command(self, name: str, *args: Any, **kwargs: Any) -> None:
+        getattr(self.pipe, name)(*args, **kwargs)
+        self._scripts.append(None)
+
+    def execute(self) -> list[Any]:
+        """Every command's result, in order; the first error other than NOSCRIPT is raised."""
+        results = self.pipe.execute(raise_on_error=False)
+        for index, result in enumerate(results):
+            call = self._scripts[index]
+            if isinstance(result, NoScriptError) and call is not None:
+                script, keys, args = call
+                results[index] = script(self.client, keys, args)
+            elif isinstance(result, Exception):
+                raise result
+        self._scripts.clear()
+        return results
 
 
 _loaded: dict[str, Script] = {}

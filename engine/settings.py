@@ -72,6 +72,7 @@ class Settings:
     rate_limit: float = 1000.0
     rate_burst: int = 2000
     redis_timeout: float = 5.0
+    event_log_max: int = 1_000_000
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -93,4 +94,5 @@ class Settings:
             rate_limit=_rate(env),
             rate_burst=_integer(env, "TANKTOP_RATE_BURST", cls.rate_burst, minimum=1, maximum=10**9),
             redis_timeout=_number(env, "TANKTOP_REDIS_TIMEOUT", cls.redis_timeout, minimum=0.1),
+            event_log_max=_integer(env, "TANKTOP_EVENT_LOG_MAX", cls.event_log_max, minimum=1000),
         )

@@ -33,16 +33,30 @@ def web_command(settings: Settings, app: str = "api.wsgi:app") -> list[str]:
     """The web server for `app`, as chosen by the benchmark (README)."""
     if settings.web_server == "granian":
         return [
-            sys.executable, "-m", "granian", "--interface", "wsgi",
-            "--host", settings.host, "--port", str(settings.port),
-            "--workers", str(settings.web_workers), "--blocking-threads", str(settings.web_threads),
-            "--http", "1", "--no-ws", app,
-        ]  # fmt: skip
+            sys.executable,
+            "-m",
+            "granian",
+            "--interface",
+            "wsgi",
+            "--host",
+            settings.host,
+            "--port",
+            str(settings.port),
+            "--workers",
+            str(settings.web_workers),
+            "--blocking-threads",
+            str(settings.web_threads),
+            "--http",
+            "1",
+            "--no-ws",
+            app,
+        ]
     return [sys.executable, "-m", "gunicorn", "--config", "python:api.gunicorn_conf", app]
 
 
-def worker_command() -> list[str]:
-    return [sys.executable, "-m", "workers"]
+def worker_commands() -> dict[str, list[str]]:
+    """The RQ worker (with RQ's scheduler) and the clock that enqueues periodic jobs."""
+    return {"worker": [sys.executable, "-m", "workers"], "clock": [sys.executable, "-m", "workers.clock"]}
 
 
 def web(settings: Settings) -> int:
@@ -122,7 +136,7 @@ def run(settings: Settings) -> int:
                 f"it is shown only now:\n\n    {key}\n",
                 flush=True,
             )
-        for name, command in (("web", web_command(settings)), ("worker", worker_command())):
+        for name, command in {"web": web_command(settings), **worker_commands()}.items():
             children[name] = subprocess.Popen(
                 command,
                 env=env,

@@ -99,6 +99,17 @@ class Api:
         return self.open("DELETE", path, **kwargs)
 
 
+def snapshot(r):
+    """Every key and value except rate-limit buckets: what a refused request must not change."""
+    state = {}
+    for name in sorted(r.keys("*")):
+        if name.startswith("tt:ratelimit:"):
+            continue
+        kind = r.type(name)
+        state[name] = r.hgetall(name) if kind == "hash" else (kind, r.dump(name))
+    return state
+
+
 def make_key(r, service="acme", plan="commercial", **limits) -> str:
     key, _ = tenants.create_key(r, service, plan, now_ms=1_700_000_000_000, **limits)
     return key

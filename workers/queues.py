@@ -1,4 +1,4 @@
-"""Queue names, the RQ connection and the serializer every job uses."""
+"""Queue names, the RQ connection, the serializer every job uses, and the periodic jobs."""
 
 from __future__ import annotations
 
@@ -11,6 +11,11 @@ from engine.settings import Settings
 
 DEFAULT = "default"
 ALL = (DEFAULT,)
+
+#: Periodic jobs the clock process enqueues: job function -> period in seconds.
+PERIODIC = {
+    "workers.jobs.sweep_log_purges": 60,
+}
 
 
 def connection(settings: Settings) -> redis.Redis:

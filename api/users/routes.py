@@ -9,7 +9,7 @@ from api.context import redis, service
 from api.errors import ApiError
 from api.openapi import hidden, operation
 from api.users import schemas
-from engine import ids, profiles
+from engine import ids, profiles, users
 from engine.clock import now_ms
 
 bp = Blueprint("users", __name__)
@@ -173,7 +173,7 @@ def delete_user(uid: str):
     if purge in ("true", "1"):
         if "If-Match" in request.headers:
             raise ApiError(400, "invalid_header", "a purge erases unconditionally: If-Match does not apply")
-        profiles.purge(redis(), service(), uid)
+        users.purge(redis(), service(), uid, now_ms=now_ms())
     else:
         profiles.deactivate(redis(), service(), uid, now_ms=now_ms(), if_match=_if_match())
     return Response(status=204)

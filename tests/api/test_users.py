@@ -5,17 +5,7 @@ import json
 import pytest
 
 from engine import profiles
-
-
-def snapshot(r):
-    """Every key and value except rate-limit buckets: what a refused request must not change."""
-    state = {}
-    for name in sorted(r.keys("*")):
-        if name.startswith("tt:ratelimit:"):
-            continue
-        kind = r.type(name)
-        state[name] = r.hgetall(name) if kind == "hash" else (kind, r.dump(name))
-    return state
+from tests.conftest import snapshot
 
 
 def body(response):
@@ -325,8 +315,12 @@ def test_dot_ids_are_refused(api, r, uid):
 
 
 def test_a_numeric_id_equal_to_the_url_id_is_accepted_at_any_length(api):
-    assert api.put("user/1234567890123456789/", data='{"id": 1234567890123456789}',
-                   content_type="application/json").status_code == 201  # fmt: skip
+    assert (
+        api.put(
+            "user/1234567890123456789/", data='{"id": 1234567890123456789}', content_type="application/json"
+        ).status_code
+        == 201
+    )
     assert api.put("user/-0/", data='{"id": -0}', content_type="application/json").status_code == 201
     assert api.put("user/-0/", data='{"id": 0}', content_type="application/json").status_code == 400
 

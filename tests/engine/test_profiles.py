@@ -127,13 +127,6 @@ def test_deactivate_hides_and_put_recreates(r):
     assert profiles.get(r, SVC, "7").to_dict() == {"id": "7", "b": 2}
 
 
-def test_purge_erases_the_profile(r):
-    profiles.put(r, SVC, "7", {"a": 1})
-    profiles.purge(r, SVC, "7")
-    assert not r.exists(keys.profile(SVC, "7"))
-    profiles.purge(r, SVC, "7")  # erasing nothing is fine
-
-
 def test_reserved_keys_and_foreign_ids_are_refused(r):
     for doc in ({"_x": 1}, {"id": "8"}, {"id": True}, {"id": None}):
         with pytest.raises(errors.InvalidValue):

@@ -75,11 +75,16 @@ def test_a_server_left_without_an_owner_can_be_adopted_and_stopped(tmp_path):
 def test_a_server_dies_with_the_process_that_started_it(tmp_path):
     port = servers.free_port()
     starter = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time\nfrom engine.servers import RedisServer\n"
-         f"RedisServer({str(tmp_path)!r}, port={port}, persist=False).start()\n"
-         "print('up', flush=True)\ntime.sleep(60)"],
-        stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-c",
+            "import sys, time\nfrom engine.servers import RedisServer\n"
+            f"RedisServer({str(tmp_path)!r}, port={port}, persist=False).start()\n"
+            "print('up', flush=True)\ntime.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert starter.stdout.readline().strip() == "up"
     probe = servers.RedisServer(tmp_path, port=port)
     assert probe.is_ready()

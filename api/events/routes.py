@@ -1,0 +1,246 @@
+"""Events and personalised lists (seed 000 "User Actions and Events"; API.md "Events")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, request
+from marshmallow import ValidationError
+
+from api import body, params
+from api.context import redis, service, state
+from api.errors import ApiError
+from api.events import schemas
+from api.openapi import hidden, operation
+from api.reply import json_response, number
+from engine import errors, events, exactjson, weights
+from engine.clock import now_ms
+from engine.times import seconds_text
+
+bp = Blueprint("events", __name__)
+
+BATCH_LINES = 10_000
+BATCH_BYTES = 8 * 1024 * 1024
+NDJSON_TYPES = ("application/x-ndjson", "application/jsonl", "application/jsonlines")
+LINE_FIELDS = frozenset({"user_id", "event", "item_type", "item_id", "value", "ts"})
+
+_NO_CONTENT = {204: ("Done (also when the event is older than the one stored).", None)}
+
+
+def _log_max() -> int:
+    return state().settings.event_log_max
+
+
+@bp.post("/event/<id:uid>/<id:event>/<id:itemtype>/<id:itemid>/")
+@bp.post("/event/<id:uid>/<id:event>/<id:itemtype>/<id:itemid>/<id:value>/")
+@operation("Record an event, or add an item to a list.", query=(schemas.TS,), responses=_NO_CONTENT)
+def record_event(uid: str, event: str, itemtype: str, itemid: str, value: str | None = None):
+    """Per (user, event, item) the newest event time wins; an older event changes nothing."""
+    made = events.make(uid, event, itemtype, itemid, value, request.args.get("ts"), now_ms=now_ms())
+    events.apply(redis(), service(), [made], log_max=_log_max())
+    return Response(status=204)
+
+
+@bp.delete("/event/<id:uid>/<id:event>/<id:itemtype>/<id:itemid>/")
+@operation("Delete an event, or remove an item from a list.", query=(schemas.TS,), responses=_NO_CONTENT)
+def delete_event(uid: str, event: str, itemtype: str, itemid: str):
+    """204 even when the item was not there; an event older than the deletion cannot undo it."""
+    made = events.make(
+        uid, event, itemtype, itemid, None, request.args.get("ts"), now_ms=now_ms(), delete=True
+    )
+    events.apply(redis(), service(), [made], log_max=_log_max())
+    return Response(status=204)
+
+
+@bp.get("/event/<id:uid>/<id:event>/<id:itemtype>/")
+@operation(
+    "Which items are in a list (with ?id=...), or the whole list newest first.",
+    query=(schemas.IDS, schemas.LIMIT, schemas.CURSOR),
+    responses={
+        200: (
+            "{event: {item id: value or null}}; without ids also items, newest first, "
+            "and a Link header to the next page. With event '*': every list.",
+            None,
+        )
+    },
+)
+def get_events(uid: str, event: str, itemtype: str):
+    """Seed 000's example to the letter: GET event/7/watchlist/movie/?id=1&id=24&id=72 answers
+    {"watchlist": {"1": null, "24": null}}. Event '*' asks every list of the item type."""
+    item_ids = params.many("id")
+    r, svc = redis(), service()
+    if event == "*":
+        if not item_ids:
+            raise ApiError(
+                400, "invalid_value", "with event *, name the items: ?id=...", fields={"id": ["missing"]}
+            )
+        found = events.memberships(r, svc, uid, itemtype, item_ids)
+        return json_response(
+            {name: {item: number(v) for item, v in items.items()} for name, items in found.items()}
+        )
+    if item_ids:
+        found = events.values_of(r, svc, uid, event, itemtype, item_ids)
+        return json_response({event: {item: number(value) for item, value in found.items()}})
+    size = params.limit()
+    entries, cursor = events.page(r, svc, uid, event, itemtype, cursor=request.args.get("cursor"), limit=size)
+    items = [
+        {"id": e.item, "value": number(e.value), "ts": exactjson.Number(seconds_text(e.ms))} for e in entries
+    ]
+    listing = {event: {e.item: number(e.value) for e in entries}, "items": items}
+    return json_response(listing, headers=params.next_link(cursor, size))
+
+
+@bp.route("/event/<path:rest>", methods=["GET", "POST", "DELETE"])
+@hidden
+def event_path_explained(rest: str):
+    """Explain a path that fits no event route (an id holding '/', a segment too many)."""
+    raise ApiError(
+        400,
+        "invalid_value",
+        "event paths are event/<user>/<event>/<item type>/<item id>/[<value>/] "
+        "(GET: event/<user>/<event>/<item type>/); ids cannot contain '/'",
+    )
+
+
+def _filter(uid: str, itemtype: str, item_ids: list[str], include: list[str], exclude: list[str]) -> Response:
+    passing = events.filter_items(
+        redis(), service(), uid, itemtype, item_ids, include=include, exclude=exclude
+    )
+    return json_response({"items": passing})
+
+
+@bp.get("/filter/<id:uid>/<id:itemtype>/")
+@operation(
+    "Personalised list: the given ids, in their order, that pass the include/exclude lists.",
+    query=(schemas.IDS, schemas.INCLUDE, schemas.EXCLUDE),
+    responses={200: ("The passing ids.", schemas.FilterResult)},
+)
+def filter_get(uid: str, itemtype: str):
+    """An id passes when it is in at least one include list (if any) and in no exclude list."""
+    return _filter(uid, itemtype, params.many("id"), params.many("include", 50), params.many("exclude", 50))
+
+
+@bp.post("/filter/<id:uid>/<id:itemtype>/")
+@operation(
+    "Personalised list for long id lists: the same as GET, with a JSON body.",
+    body=schemas.FilterRequest,
+    responses={200: ("The passing ids.", schemas.FilterResult)},
+)
+def filter_post(uid: str, itemtype: str):
+    """Body {"ids": [...], "include": [...], "exclude": [...]}."""
+    try:
+        asked = schemas.FilterRequest().load(body.json_object(1024 * 1024))
+    except ValidationError as error:
+        raise ApiError(
+            400, "invalid_value", "the filter body is not valid", fields=_flat(error.messages)
+        ) from None
+    return _filter(uid, itemtype, asked["ids"], asked["include"], asked["exclude"])
+
+
+def _flat(messages: Any, prefix: str = "") -> dict[str, list[str]]:
+    """marshmallow's nested messages as {"a.b": ["..."]}."""
+    if isinstance(messages, list):
+        return {prefix or "body": [str(m) for m in messages]}
+    flat: dict[str, list[str]] = {}
+    for name, inner in messages.items():
+        flat.update(_flat(inner, f"{prefix}.{name}" if prefix else str(name)))
+    return flat
+
+
+def _batch_lines() -> list[Any]:
+    """The batch body as a list of parsed lines; a line that is not JSON stays an error."""
+    data = body.raw(BATCH_BYTES)
+    mimetype = request.mimetype
+    if mimetype in NDJSON_TYPES:
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise ApiError(400, "invalid_json", f"the body is not valid UTF-8 (byte {error.start})") from None
+        lines = []
+        for line in text.split("\n"):
+            if not line.strip():
+                continue
+            try:
+                lines.append(exactjson.loads(line))
+            except exactjson.JSONError as error:
+                lines.append(error)
+        return lines
+    body.check_json_content_type()
+    try:
+        parsed = exactjson.loads(data)
+    except exactjson.JSONError as error:
+        raise ApiError(400, "invalid_json", f"the body is not valid JSON: {error}") from None
+    if not isinstance(parsed, list):
+        raise ApiError(400, "invalid_json", "the body must be a JSON array of events, or NDJSON")
+    return parsed
+
+
+def _event_of(line: Any, now: int) -> events.Event:
+    if isinstance(line, exactjson.JSONError):
+        raise errors.InvalidValue(f"not valid JSON: {line}")
+    if not isinstance(line, dict):
+        raise errors.InvalidValue("a line must be a JSON object")
+    unknown = sorted(set(line) - LINE_FIELDS)
+    if unknown:
+        raise errors.InvalidValue(
+            f"unknown field {unknown[0]}", fields={name: ["unknown field"] for name in unknown}
+        )
+    missing = [name for name in ("user_id", "event", "item_type", "item_id") if name not in line]
+    if missing:
+        raise errors.InvalidValue(f"{missing[0]} is missing", fields={name: ["missing"] for name in missing})
+    return events.make(
+        line["user_id"],
+        line["event"],
+        line["item_type"],
+        line["item_id"],
+        line.get("value"),
+        line.get("ts"),
+        now_ms=now,
+    )
+
+
+@bp.post("/events/")
+@operation(
+    "Record many events: a JSON array or NDJSON of up to 10,000 lines.",
+    body=schemas.EventLine(many=True),
+    responses={
+        200: ("How many lines were stored and which were not, and why.", schemas.BatchResult),
+        413: ("Over 10,000 lines or 8 MiB.", "Error"),
+    },
+)
+def record_batch():
+    """Good lines are stored even when others are bad; bad lines are reported by 0-based index."""
+    lines = _batch_lines()
+    if len(lines) > BATCH_LINES:
+        raise ApiError(413, "too_large", f"at most {BATCH_LINES} events per request, not {len(lines)}")
+    now, good, problems = now_ms(), [], []
+    for index, line in enumerate(lines):
+        try:
+            good.append(_event_of(line, now))
+        except errors.InvalidValue as error:
+            problems.append(
+                {"index": index, "error": error.message, **({"fields": error.fields} if error.fields else {})}
+            )
+    events.apply(redis(), service(), good, log_max=_log_max())
+    return json_response({"stored": len(good), "rejected": len(problems), "errors": problems})
+
+
+@bp.get("/config/weights/")
+@operation(
+    "The event weights in force (defaults with this service's own on top).",
+    responses={200: ("The weights.", schemas.Weights)},
+)
+def get_weights():
+    """How much each event counts for recommendations and for section scores."""
+    return json_response(weights.effective(redis(), service()))
+
+
+@bp.put("/config/weights/")
+@operation(
+    "Replace this service's own event weights.",
+    body=schemas.Weights,
+    responses={200: ("The weights now in force.", schemas.Weights)},
+)
+def put_weights():
+    """Events left out fall back to the defaults; a weight of 0 switches an event off."""
+    return json_response(weights.put(redis(), service(), body.json_object(64 * 1024)))

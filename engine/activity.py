@@ -1,0 +1,140 @@
+"""Seed 003: bulk upload of a subscriber's activity (favorites, viewing data, ratings).
+
+`favorites` is the user's watchlist of assets; `view_data[].user_rating` is the `rated`
+event of the asset; `play_count`, `view_time`, `pause_time` (the resume point, for
+bookmarks) and `last_played_on` are kept per asset. An asset is item type ASSET_TYPE
+(the catalogue maps asset ids to its own item types once there is one).
+
+Delta uploads (isDelta=true) change only what they name: an absent `favorites` keeps the
+favorites, an empty one erases them, and an asset's absent fields keep their values.
+A full upload (isDelta=false) replaces the favorites, ratings and viewing data at once.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from engine import errors, events, exactjson, ids, keys, scripts, times
+
+ASSET_TYPE = "asset"
+STATS = ("play_count", "view_time", "pause_time", "last_played_on")
+MAX_ENTRIES = 10_000
+
+_ingest = scripts.load("ingest_activity")
+_read = scripts.load("read_activity")
+
+
+def _whole(value: Any, where: str, problems: dict) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int | Decimal) or value != int(value):
+        problems[where] = ["must be a whole number"]
+        return None
+    if value < 0:
+        problems[where] = ["cannot be negative"]
+        return None
+    return int(value)
+
+
+def _check(upload: Any, subscriber: str, now_ms: int) -> tuple[list[str] | None, dict[str, dict[str, Any]]]:
+    """(favorites or None when absent, {asset: {field: value}}) or InvalidValue naming every
+    problem. Nothing is stored unless everything is right."""
+    if not isinstance(upload, dict):
+        raise errors.InvalidValue("the body must be a JSON object")
+    problems: dict[str, list[str]] = {}
+    for name in sorted(set(upload) - {"favorites", "view_data", "user_id"}):
+        problems[name] = ["unknown field"]
+    if "user_id" in upload and upload["user_id"] != subscriber:
+        problems["user_id"] = ["differs from the subscriber id in the URL"]
+    favorites = None
+    if "favorites" in upload:
+        favorites = upload["favorites"]
+        if not isinstance(favorites, list) or len(favorites) > MAX_ENTRIES:
+            problems["favorites"] = [f"must be an array of at most {MAX_ENTRIES} asset ids"]
+            favorites = None
+        else:
+            for index, asset in enumerate(favorites):
+                try:
+                    ids.item_id(asset, "asset id")
+                except errors.InvalidValue as error:
+                    problems[f"favorites[{index}]"] = [error.message]
+    views: dict[str, dict[str, Any]] = {}
+    data = upload.get("view_data", [])
+    if not isinstance(data, list) or len(data) > MAX_ENTRIES:
+        problems["view_data"] = [f"must be an array of at most {MAX_ENTRIES} objects"]
+        data = []
+    for index, entry in enumerate(data):
+        where = f"view_data[{index}]"
+        if not isinstance(entry, dict):
+            problems[where] = ["must be an object"]
+            continue
+        for name in sorted(set(entry) - {"asset_id", "user_rating", *STATS}):
+            problems[f"{where}.{name}"] = ["unknown field"]
+        asset = entry.get("asset_id")
+        try:
+            ids.item_id(asset, "asset_id")
+        except errors.InvalidValue as error:
+            problems[f"{where}.asset_id"] = [error.message]
+            continue
+        if asset in views:
+            problems[f"{where}.asset_id"] = [f"asset {asset} appears twice"]
+            continue
+        fields: dict[str, Any] = {}
+        for stat in STATS:
+            if stat in entry:
+                number = _whole(entry[stat], f"{where}.{stat}", problems)
+                if number is not None and stat == "last_played_on" and number > now_ms + times.MAX_FUTURE_MS:
+                    problems[f"{where}.{stat}"] = ["lies in the future"]
+                fields[stat] = number
+        if "user_rating" in entry:
+            rating = entry["user_rating"]
+            if isinstance(rating, bool) or not isinstance(rating, int | Decimal) or not 0 <= rating <= 5:
+                problems[f"{where}.user_rating"] = ["must be a number from 0 to 5"]
+            else:
+                fields["user_rating"] = exactjson.dumps(rating)
+        views[asset] = fields
+    if problems:
+        raise errors.InvalidValue("the activity upload is not valid; nothing was stored", fields=problems)
+    return (list(dict.fromkeys(favorites)) if favorites is not None else None), views
+
+
+def ingest(r, service: str, subscriber: str, upload: Any, *, delta: bool, now_ms: int) -> None:
+    """Store an activity upload, all or nothing (InvalidValue: nothing stored)."""
+    ids.user_id(subscriber, "subscriber id")
+    favorites, views = _check(upload, subscriber, now_ms)
+    cleared = "watchlist rated" if not delta else ("watchlist" if favorites is not None else "")
+    stats: list[Any] = []
+    changes: list[Any] = []
+    for asset in favorites or ():
+        changes += ["+", ASSET_TYPE, "watchlist", asset, now_ms, ""]
+    for asset, fields in views.items():
+        for stat in STATS:
+            if stat in fields:
+                stats += [f"{asset}|{stat}", fields[stat]]
+        if "user_rating" in fields:
+            changes += ["+", ASSET_TYPE, "rated", asset, now_ms, fields["user_rating"]]
+    user_keys = [*events.user_event_keys(service, subscriber), keys.activity_stats(service, subscriber)]
+    args = [now_ms, ASSET_TYPE, cleared, "0" if delta else "1", len(stats) // 2, *stats, *changes]
+    _ingest(r, user_keys, args)
+
+
+def read(r, service: str, subscriber: str) -> dict[str, Any]:
+    """What the subscriber's uploads and events amount to, in seed 003's shape."""
+    ids.user_id(subscriber, "subscriber id")
+    user_keys = [
+        keys.event_order(service, subscriber),
+        keys.event_values(service, subscriber),
+        keys.activity_stats(service, subscriber),
+    ]
+    favorites, ratings, stats = _read(r, user_keys, [ASSET_TYPE])
+    views: dict[str, dict[str, Any]] = {}
+    for field, value in zip(stats[0::2], stats[1::2], strict=True):
+        asset, _, stat = field.rpartition("|")
+        views.setdefault(asset, {})[stat] = int(value)
+    for asset, rating in zip(ratings[0::2], ratings[1::2], strict=True):
+        views.setdefault(asset, {})["user_rating"] = exactjson.Number(rating)
+    order = (*STATS, "user_rating")
+    view_data = [
+        {"asset_id": asset, **{name: views[asset][name] for name in order if name in views[asset]}}
+        for asset in sorted(views)
+    ]
+    return {"user_id": subscriber, "favorites": favorites, "view_data": view_data}

@@ -1,0 +1,209 @@
+"""Events over HTTP (seed 000 "User Actions and Events", API.md "Events")."""
+
+import json
+
+import pytest
+
+from engine import keys
+from tests.conftest import snapshot
+
+
+def body(response):
+    return json.loads(response.get_data(as_text=True))
+
+
+def test_the_seed_example_to_the_letter(api):
+    for item in ("1", "24"):
+        response = api.post(f"event/7/watchlist/movie/{item}/")
+        assert response.status_code == 204 and response.get_data() == b""
+    response = api.get("event/7/watchlist/movie/?id=1&id=24&id=72")
+    assert response.status_code == 200
+    assert response.get_data(as_text=True) == '{"watchlist":{"1":null,"24":null}}'
+
+
+def test_values_come_back_as_numbers_exactly_as_sent(api):
+    api.post("event/7/rated/movie/1/4.50/")
+    api.post("event/7/rated/movie/2/-1/")
+    api.post("event/7/progress/movie/3/12/")
+    assert api.get("event/7/rated/movie/?id=1&id=2").get_data(as_text=True) == '{"rated":{"1":4.50,"2":-1}}'
+    assert body(api.get("event/7/progress/movie/?id=3")) == {"progress": {"3": 12}}
+
+
+def test_delete_removes_and_is_204_even_when_absent(api):
+    api.post("event/7/watchlist/movie/1/")
+    assert api.delete("event/7/watchlist/movie/1/").status_code == 204
+    assert api.delete("event/7/watchlist/movie/1/").status_code == 204
+    assert body(api.get("event/7/watchlist/movie/?id=1")) == {"watchlist": {}}
+
+
+def test_ts_orders_late_deliveries(api):
+    api.post("event/7/rated/movie/1/5/?ts=2025-11-22T10:00:00Z")
+    assert api.post("event/7/rated/movie/1/1/?ts=2025-11-22T09:00:00Z").status_code == 204
+    assert body(api.get("event/7/rated/movie/?id=1")) == {"rated": {"1": 5}}
+
+
+def test_the_user_need_not_exist(api):
+    assert api.get("user/ghost/").status_code == 404
+    assert api.post("event/ghost/seen/movie/1/").status_code == 204
+
+
+def test_listing_pages_newest_first_through_link_headers(api):
+    for i in range(5):
+        api.post(f"event/7/seen/movie/{i}/?ts={1763700000 + i}")
+    items, url = [], api.url("event/7/seen/movie/?limit=2")
+    while url:
+        response = api.client.get(url)
+        page = body(response)
+        assert list(page["seen"]) == [entry["id"] for entry in page["items"]]
+        items += page["items"]
+        link = response.headers.get("Link")
+        url = link[1 : link.index(">")].replace("http://localhost", "") if link else None
+    assert [entry["id"] for entry in items] == ["4", "3", "2", "1", "0"]
+    assert items[0] == {"id": "4", "value": None, "ts": 1763700004}
+
+
+def test_star_answers_every_list_in_one_request(api):
+    api.post("event/7/watchlist/movie/1/")
+    api.post("event/7/rated/movie/24/3/")
+    api.post("event/7/seen/programme/1/")
+    assert body(api.get("event/7/*/movie/?id=1&id=24&id=72")) == {
+        "rated": {"24": 3},
+        "watchlist": {"1": None},
+    }
+    assert api.get("event/7/*/movie/").status_code == 400
+
+
+def test_filter_by_get_and_post(api):
+    api.post("event/7/watchlist/movie/2/")
+    api.post("event/7/watchlist/movie/1/")
+    api.post("event/7/hide/movie/3/")
+    api.post("event/7/seen/movie/2/")
+    response = api.get("filter/7/movie/?id=1&id=2&id=3&id=4&exclude=hide&exclude=seen")
+    assert body(response) == {"items": ["1", "4"]}
+    response = api.post("filter/7/movie/", json={"ids": ["3", "2", "1"], "include": ["watchlist"]})
+    assert body(response) == {"items": ["2", "1"]}
+    api.delete("event/7/watchlist/movie/2/")
+    assert body(api.get("filter/7/movie/?id=1&id=2&include=watchlist")) == {"items": ["1"]}
+
+
+def test_batch_stores_good_lines_and_reports_bad_ones(api, r):
+    lines = [
+        {"user_id": "7", "event": "seen", "item_type": "movie", "item_id": "1"},
+        {"user_id": "7", "event": "rated", "item_type": "movie", "item_id": "2", "value": "x"},
+        {
+            "user_id": "8",
+            "event": "rated",
+            "item_type": "movie",
+            "item_id": "2",
+            "value": 4.5,
+            "ts": 1763700000,
+        },
+        {"user_id": "8", "event": "seen"},
+        {"user_id": "8", "event": "seen", "item_type": "movie", "item_id": "3", "colour": "red"},
+        "nope",
+    ]
+    result = body(api.post("events/", json=lines))
+    assert (result["stored"], result["rejected"]) == (2, 4)
+    assert [e["index"] for e in result["errors"]] == [1, 3, 4, 5]
+    assert "must be a number" in result["errors"][0]["error"]
+    assert body(api.get("event/8/rated/movie/?id=2")) == {"rated": {"2": 4.5}}
+    assert r.xlen(keys.event_log("acme")) == 2
+
+
+def test_batch_takes_ndjson_and_reports_lines_that_are_not_json(api):
+    text = (
+        '{"user_id":"7","event":"seen","item_type":"movie","item_id":"1"}\n\n{oops\n'
+        + '{"user_id":"7","event":"seen","item_type":"movie","item_id":"2"}\n'
+    )
+    result = body(api.post("events/", data=text, content_type="application/x-ndjson"))
+    assert (result["stored"], result["rejected"]) == (2, 1)
+    assert result["errors"][0]["index"] == 1 and "not valid JSON" in result["errors"][0]["error"]
+
+
+def test_weights_config(api, other_api):
+    assert body(api.get("config/weights/"))["sections"]["consumed"] == 5.0
+    changed = body(api.put("config/weights/", json={"sections": {"consumed": 8}}))
+    assert changed["sections"]["consumed"] == 8.0
+    assert body(api.get("config/weights/"))["sections"]["consumed"] == 8.0
+    assert body(other_api.get("config/weights/"))["sections"]["consumed"] == 5.0
+
+
+def test_purge_erases_the_users_events(api):
+    api.post("event/7/watchlist/movie/1/")
+    api.delete("user/7/?purge=true")
+    assert body(api.get("event/7/*/movie/?id=1")) == {}
+
+
+def test_events_of_one_service_are_invisible_to_another(api, other_api):
+    api.post("event/7/watchlist/movie/1/")
+    assert body(other_api.get("event/7/watchlist/movie/?id=1")) == {"watchlist": {}}
+    assert body(other_api.get("event/7/watchlist/movie/"))["items"] == []
+    assert body(other_api.get("filter/7/movie/?id=1&include=watchlist")) == {"items": []}
+
+
+MANY_IDS = "&".join(f"id={i}" for i in range(1001))
+BAD = [
+    ("post", "event/7/watchlist/movie/1/5/", {}, 400),
+    ("post", "event/7/seen/movie/1/x/", {}, 400),
+    ("post", "event/7/rated/movie/1/", {}, 400),
+    ("post", "event/7/rated/movie/1/NaN/", {}, 400),
+    ("post", "event/7/rated/movie/1/inf/", {}, 400),
+    ("post", "event/7/rated/movie/1/1e999/", {}, 400),
+    ("post", "event/7/rated/movie/1/four/", {}, 400),
+    ("post", "event/7/progress/movie/1/-5/", {}, 400),
+    ("post", "event/7/seen/movie/1/?ts=yesterday", {}, 400),
+    ("post", "event/7/seen/movie/1/?ts=99999999999", {}, 400),
+    ("post", "event/7/seen/movie/1/?ts=-5", {}, 400),
+    ("post", "event/7/start/channel/bbc1/tomorrow/", {}, 400),
+    ("post", "event/7/seen/Movie/1/", {}, 400),
+    ("post", "event/7/seen/movie/a%20b/", {}, 400),
+    ("post", "event/7/seen/movie/" + "x" * 65 + "/", {}, 400),
+    ("post", "event/7/see-n/movie/1/", {}, 400),
+    ("post", "event/7/seen/movie/../", {}, 400),
+    ("post", "event/7/seen/movie/1/2/3/", {}, 400),
+    ("post", "event/a b/seen/movie/1/", {}, 400),
+    ("delete", "event/7/seen/mov%C3%A9/1/", {}, 400),
+    ("get", "event/7/seen/movie/?" + MANY_IDS, {}, 400),
+    ("get", "event/7/*/movie/?" + MANY_IDS, {}, 400),
+    ("get", "filter/7/movie/?" + MANY_IDS, {}, 400),
+    ("get", "event/7/seen/movie/?limit=0", {}, 400),
+    ("get", "event/7/seen/movie/?limit=x", {}, 400),
+    ("get", "event/7/seen/movie/?cursor=garbage", {}, 400),
+    ("get", "event/7/seen/movie/?id=a%20b", {}, 400),
+    ("get", "filter/7/movie/?id=1&exclude=Seen", {}, 400),
+    ("post", "filter/7/movie/", {"json": {"ids": "1"}}, 400),
+    ("post", "filter/7/movie/", {"json": {"ids": ["1"], "extra": 1}}, 400),
+    ("post", "filter/7/movie/", {"data": "[]", "content_type": "application/json"}, 400),
+    ("post", "events/", {"json": {"user_id": "7"}}, 400),
+    ("post", "events/", {"data": "[1,", "content_type": "application/json"}, 400),
+    ("post", "events/", {"data": "x", "content_type": "text/plain"}, 415),
+    ("post", "events/", {"json": [{}] * 10_001}, 413),
+    ("put", "config/weights/", {"json": {"sections": {"detail": "high"}}}, 400),
+    ("put", "config/weights/", {"json": []}, 400),
+]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "kwargs", "status"), BAD, ids=[f"{m} {p[:40]}" for m, p, _, _ in BAD]
+)
+def test_bad_event_requests_get_a_clear_4xx_and_change_nothing(api, r, method, path, kwargs, status):
+    api.post("event/7/seen/movie/1/")
+    api.post("event/7/rated/movie/1/3/")
+    before = snapshot(r)
+    response = getattr(api, method)(path, **kwargs)
+    assert response.status_code == status, response.get_data(as_text=True)
+    error = body(response)["error"]
+    assert error["status"] == status and error["message"]
+    assert snapshot(r) == before
+
+
+def test_a_batch_of_only_bad_lines_stores_nothing(api, r):
+    before = snapshot(r)
+    result = body(
+        api.post(
+            "events/",
+            json=[{"user_id": "7", "event": "watchlist", "item_type": "movie", "item_id": "1", "value": 3}],
+        )
+    )
+    assert (result["stored"], result["rejected"]) == (0, 1)
+    assert snapshot(r) == before

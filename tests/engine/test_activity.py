@@ -1,0 +1,137 @@
+import pytest
+
+from engine import activity, errors, events, keys
+
+SVC = "acme"
+NOW = 1_763_800_000_000
+SUB = "user@example.org"
+
+
+def ingest(r, upload, delta=True, now=NOW):
+    activity.ingest(r, SVC, SUB, upload, delta=delta, now_ms=now)
+
+
+def stored(r):
+    return activity.read(r, SVC, SUB)
+
+
+FULL = {
+    "favorites": ["a1", "a2"],
+    "view_data": [
+        {
+            "asset_id": "a1",
+            "play_count": 2,
+            "view_time": 300,
+            "pause_time": 120,
+            "last_played_on": 1763799000000,
+            "user_rating": 4,
+        },
+        {"asset_id": "a3", "view_time": 60},
+    ],
+}
+
+
+def test_an_upload_is_stored_and_read_back(r):
+    ingest(r, FULL)
+    assert stored(r) == {
+        "user_id": SUB,
+        "favorites": ["a1", "a2"],
+        "view_data": [
+            {
+                "asset_id": "a1",
+                "play_count": 2,
+                "view_time": 300,
+                "pause_time": 120,
+                "last_played_on": 1763799000000,
+                "user_rating": 4,
+            },
+            {"asset_id": "a3", "view_time": 60},
+        ],
+    }
+
+
+def test_favorites_are_the_watchlist_and_ratings_the_rated_event(r):
+    ingest(r, FULL)
+    assert events.values_of(r, SVC, SUB, "watchlist", "asset", ["a1", "a2", "a3"]) == {"a1": "", "a2": ""}
+    assert events.values_of(r, SVC, SUB, "rated", "asset", ["a1"]) == {"a1": "4"}
+
+
+def test_a_delta_keeps_what_it_does_not_name(r):
+    ingest(r, FULL)
+    ingest(r, {"view_data": [{"asset_id": "a1", "user_rating": 2}]}, now=NOW + 1)
+    after = stored(r)
+    assert after["favorites"] == ["a1", "a2"]
+    assert after["view_data"][0] == {
+        "asset_id": "a1",
+        "play_count": 2,
+        "view_time": 300,
+        "pause_time": 120,
+        "last_played_on": 1763799000000,
+        "user_rating": 2,
+    }
+
+
+def test_new_favorites_replace_the_old_and_an_empty_list_erases_them(r):
+    ingest(r, FULL)
+    ingest(r, {"favorites": ["a2", "a5"]}, now=NOW + 1)
+    assert sorted(stored(r)["favorites"]) == ["a2", "a5"]
+    ingest(r, {"favorites": []}, now=NOW + 2)
+    assert stored(r)["favorites"] == []
+    assert len(stored(r)["view_data"]) == 2
+
+
+def test_a_full_upload_replaces_everything(r):
+    ingest(r, FULL)
+    ingest(r, {"view_data": [{"asset_id": "a9", "play_count": 1}]}, delta=False, now=NOW + 1)
+    assert stored(r) == {"user_id": SUB, "favorites": [], "view_data": [{"asset_id": "a9", "play_count": 1}]}
+    assert events.values_of(r, SVC, SUB, "rated", "asset", ["a1"]) == {}
+
+
+def test_other_item_types_are_left_alone(r):
+    events.apply(r, SVC, [events.make(SUB, "watchlist", "movie", "m1", now_ms=NOW)])
+    ingest(r, {"favorites": []}, delta=False, now=NOW + 1)
+    assert events.values_of(r, SVC, SUB, "watchlist", "movie", ["m1"]) == {"m1": ""}
+
+
+@pytest.mark.parametrize(
+    ("upload", "field"),
+    [
+        ([1], None),
+        ({"favorite": []}, "favorite"),
+        ({"favorites": "a1"}, "favorites"),
+        ({"favorites": ["a 1"]}, "favorites[0]"),
+        ({"view_data": {}}, "view_data"),
+        ({"view_data": [{"play_count": 1}]}, "view_data[0].asset_id"),
+        ({"view_data": [{"asset_id": "a", "colour": 1}]}, "view_data[0].colour"),
+        ({"view_data": [{"asset_id": "a", "play_count": -1}]}, "view_data[0].play_count"),
+        ({"view_data": [{"asset_id": "a", "view_time": 1.5}]}, "view_data[0].view_time"),
+        ({"view_data": [{"asset_id": "a", "pause_time": "10"}]}, "view_data[0].pause_time"),
+        (
+            {"view_data": [{"asset_id": "a", "last_played_on": NOW + 3_600_000}]},
+            "view_data[0].last_played_on",
+        ),
+        ({"view_data": [{"asset_id": "a", "user_rating": 5.5}]}, "view_data[0].user_rating"),
+        ({"view_data": [{"asset_id": "a", "user_rating": -1}]}, "view_data[0].user_rating"),
+        ({"view_data": [{"asset_id": "a", "user_rating": True}]}, "view_data[0].user_rating"),
+        ({"view_data": [{"asset_id": "a"}, {"asset_id": "a"}]}, "view_data[1].asset_id"),
+        ({"user_id": "someone@else"}, "user_id"),
+    ],
+)
+def test_anything_wrong_refuses_the_whole_upload(r, upload, field):
+    ingest(r, FULL)
+    before = {name: r.dump(name) for name in r.keys("*") if "{acme:" in name}
+    with pytest.raises(errors.InvalidValue) as caught:
+        ingest(r, upload, now=NOW + 1)
+    if field:
+        assert field in caught.value.fields
+    assert {name: r.dump(name) for name in r.keys("*") if "{acme:" in name} == before
+
+
+def test_a_matching_user_id_in_the_body_is_fine(r):
+    ingest(r, {"user_id": SUB, "favorites": ["a1"]})
+    assert stored(r)["favorites"] == ["a1"]
+
+
+def test_stats_live_with_the_users_other_keys(r):
+    ingest(r, FULL)
+    assert keys.activity_stats(SVC, SUB) in keys.user_keys(SVC, SUB)

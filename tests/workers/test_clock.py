@@ -1,0 +1,55 @@
+"""The clock enqueues each periodic job once per period; a worker runs it."""
+
+import pytest
+from rq import SimpleWorker
+from rq.serializers import JSONSerializer
+
+from engine import events, keys
+from engine import redis as engine_redis
+from workers import clock, queues
+
+NOW = 1_763_800_000_000
+
+
+@pytest.fixture
+def rq_conn(redis_server, monkeypatch):
+    monkeypatch.setenv("REDIS_URL", redis_server.url)
+    conn = engine_redis.connect(redis_server.url, decode=False)
+    conn.flushall()
+    return conn
+
+
+def test_each_periodic_job_is_enqueued_once_per_period(rq_conn):
+    periodic = {"workers.jobs.sweep_log_purges": 60}
+    assert clock.tick(rq_conn, periodic) == ["workers.jobs.sweep_log_purges"]
+    assert clock.tick(rq_conn, periodic) == []  # another clock, or the next second: not yet
+    assert queues.queue(queues.DEFAULT, rq_conn).count == 1
+    assert 0 < rq_conn.ttl(keys.clock_lock("workers.jobs.sweep_log_purges")) <= 60
+    rq_conn.delete(keys.clock_lock("workers.jobs.sweep_log_purges"))  # the period is over
+    assert clock.tick(rq_conn, periodic) == ["workers.jobs.sweep_log_purges"]
+
+
+def test_every_periodic_job_names_a_real_function():
+    import importlib
+
+    for job in queues.PERIODIC:
+        module, _, name = job.rpartition(".")
+        assert callable(getattr(importlib.import_module(module), name))
+
+
+def test_a_worker_runs_the_sweep_and_purged_entries_leave_the_log(rq_conn, redis_server):
+    r = engine_redis.connect(redis_server.url)
+    events.apply(
+        r,
+        "acme",
+        [
+            events.make("7", "seen", "movie", "1", now_ms=NOW),
+            events.make("8", "seen", "movie", "1", now_ms=NOW),
+        ],
+    )
+    events.request_log_purge(r, "acme", "7", now_ms=2**62)
+    clock.tick(rq_conn, {"workers.jobs.sweep_log_purges": 60})
+    queue = queues.queue(queues.DEFAULT, rq_conn)
+    SimpleWorker([queue], connection=rq_conn, serializer=JSONSerializer).work(burst=True)
+    assert [f["user"] for _, f in r.xrange(keys.event_log("acme"))] == ["8"]
+    assert events.pending_log_purges(r) == []
