@@ -15,14 +15,13 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from engine import errors, events, exactjson, ids, keys, scripts, times
+from engine import errors, exactjson, ids, keys, scripts, times
 
 ASSET_TYPE = "asset"
 STATS = ("play_count", "view_time", "pause_time", "last_played_on")
 MAX_ENTRIES = 10_000
 
 _ingest = scripts.load("ingest_activity")
-_read = scripts.load("read_activity")
 
 
 def _whole(value: Any, where: str, problems: dict) -> int | None:
@@ -97,41 +96,50 @@ def _check(upload: Any, subscriber: str, now_ms: int) -> tuple[list[str] | None,
     return (list(dict.fromkeys(favorites)) if favorites is not None else None), views
 
 
+def _keys(service: str, subscriber: str) -> list[str]:
+    return [
+        keys.event_times(service, subscriber, ASSET_TYPE, "watchlist"),
+        keys.event_values(service, subscriber, ASSET_TYPE, "watchlist"),
+        keys.event_times(service, subscriber, ASSET_TYPE, "rated"),
+        keys.event_values(service, subscriber, ASSET_TYPE, "rated"),
+        keys.event_lists(service, subscriber),
+        keys.activity_stats(service, subscriber),
+    ]
+
+
 def ingest(r, service: str, subscriber: str, upload: Any, *, delta: bool, now_ms: int) -> None:
     """Store an activity upload, all or nothing (InvalidValue: nothing stored)."""
     ids.user_id(subscriber, "subscriber id")
     favorites, views = _check(upload, subscriber, now_ms)
-    cleared = "watchlist rated" if not delta else ("watchlist" if favorites is not None else "")
+    replaced = "all" if not delta else ("favorites" if favorites is not None else "")
     stats: list[Any] = []
-    changes: list[Any] = []
-    for asset in favorites or ():
-        changes += ["+", ASSET_TYPE, "watchlist", asset, now_ms, ""]
+    ratings: list[Any] = []
     for asset, fields in views.items():
-        for stat in STATS:
-            if stat in fields:
-                stats += [f"{asset}|{stat}", fields[stat]]
+        stats += [part for stat in STATS if stat in fields for part in (f"{asset}|{stat}", fields[stat])]
         if "user_rating" in fields:
-            changes += ["+", ASSET_TYPE, "rated", asset, now_ms, fields["user_rating"]]
-    user_keys = [*events.user_event_keys(service, subscriber), keys.activity_stats(service, subscriber)]
-    args = [now_ms, ASSET_TYPE, cleared, "0" if delta else "1", len(stats) // 2, *stats, *changes]
-    _ingest(r, user_keys, args)
+            ratings += [asset, fields["user_rating"]]
+    favorites = favorites or []
+    lists = [f"{ASSET_TYPE}|watchlist", f"{ASSET_TYPE}|rated"]
+    args = [now_ms, *lists, replaced, len(stats) // 2, len(favorites), *stats, *favorites, *ratings]
+    _ingest(r, _keys(service, subscriber), args)
 
 
 def read(r, service: str, subscriber: str) -> dict[str, Any]:
     """What the subscriber's uploads and events amount to, in seed 003's shape."""
     ids.user_id(subscriber, "subscriber id")
-    user_keys = [
-        keys.event_order(service, subscriber),
-        keys.event_values(service, subscriber),
-        keys.activity_stats(service, subscriber),
-    ]
-    favorites, ratings, stats = _read(r, user_keys, [ASSET_TYPE])
+    favorites_at, _, rated_at, rating_values, _, stats_key = _keys(service, subscriber)
+    pipe = r.pipeline(transaction=False)
+    pipe.zrevrangebyscore(favorites_at, "+inf", 0)
+    pipe.zrangebyscore(rated_at, 0, "+inf")
+    pipe.hgetall(rating_values)
+    pipe.hgetall(stats_key)
+    favorites, rated, ratings, stats = pipe.execute()
     views: dict[str, dict[str, Any]] = {}
-    for field, value in zip(stats[0::2], stats[1::2], strict=True):
+    for field, value in stats.items():
         asset, _, stat = field.rpartition("|")
         views.setdefault(asset, {})[stat] = int(value)
-    for asset, rating in zip(ratings[0::2], ratings[1::2], strict=True):
-        views.setdefault(asset, {})["user_rating"] = exactjson.Number(rating)
+    for asset in rated:
+        views.setdefault(asset, {})["user_rating"] = exactjson.Number(ratings[asset])
     order = (*STATS, "user_rating")
     view_data = [
         {"asset_id": asset, **{name: views[asset][name] for name in order if name in views[asset]}}

@@ -6,6 +6,7 @@
     tanktop keys list [--json]
     tanktop keys revoke KEY_OR_ID
     tanktop keys limit KEY_OR_ID [--rate R] [--burst B]
+    tanktop import events FILE --service NAME [--resume | --from-line N] [--no-log] [--jobs N]
 
 Without REDIS_URL the commands use the embedded Redis under TANKTOP_DATA_DIR, starting it
 for the duration of the command when `tanktop run` is not running.
@@ -16,11 +17,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
-from engine import errors, servers, tenants
+from engine import errors, ids, importer, servers, tenants
 from engine import redis as engine_redis
 from engine.clock import now_ms
 from engine.settings import Settings, SettingsError
@@ -112,6 +115,83 @@ def keys_command(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+class _Bar:
+    """A progress bar on stderr: redrawn in place on a terminal, a line per tenth otherwise."""
+
+    def __init__(self):
+        self.started = time.monotonic()
+        self.tty = sys.stderr.isatty()
+        self.shown_tenth = -1
+
+    def __call__(self, progress: importer.Progress) -> None:
+        share = progress.bytes_read / progress.total_bytes if progress.total_bytes else 1.0
+        rate = progress.stored / max(time.monotonic() - self.started, 1e-9)
+        filled = int(share * 30)
+        text = (
+            f"[{'#' * filled}{'.' * (30 - filled)}] {share:6.1%}  line {progress.last_line:,}  "
+            f"stored {progress.stored:,}  rejected {progress.rejected:,}  {rate:,.0f} events/s"
+        )
+        if self.tty:
+            print("\r" + text, end="", file=sys.stderr, flush=True)
+        elif int(share * 10) > self.shown_tenth:
+            self.shown_tenth = int(share * 10)
+            print(text, file=sys.stderr, flush=True)
+
+
+def _url_of(r, settings: Settings) -> str:
+    """The URL the import's worker processes connect to: the one this command uses."""
+    if settings.redis_url:
+        return settings.redis_url
+    return servers.RedisServer(settings.data_dir / "redis").url
+
+
+def import_command(args: argparse.Namespace, settings: Settings) -> int:
+    path = Path(args.file)
+    if not path.is_file():
+        raise errors.InvalidValue(f"no file {path}")
+    ids.service_name(args.service, "service name")
+    if args.jobs < 1:
+        raise errors.InvalidValue("--jobs must be at least 1")
+    bar = _Bar()
+    with open_redis(settings) as r:
+        start = importer.resume_line(path, args.service) if args.resume else args.from_line
+        if start > 1:
+            print(f"tanktop: resuming at line {start:,}", file=sys.stderr)
+        try:
+            done = importer.import_events(
+                r,
+                args.service,
+                path,
+                now_ms=now_ms(),
+                start_line=start,
+                log=not args.no_log,
+                log_max=settings.event_log_max,
+                jobs=args.jobs,
+                redis_url=_url_of(r, settings),
+                cluster=settings.redis_cluster,
+                on_progress=bar,
+            )
+        except KeyboardInterrupt:
+            last = importer.resume_line(path, args.service) - 1
+            print(
+                f"\ntanktop: interrupted; lines up to {last:,} are stored. Run the same command with "
+                "--resume to go on.",
+                file=sys.stderr,
+            )
+            return 130
+    seconds = time.monotonic() - bar.started
+    print(
+        f"\nimported {done.stored:,} events in {seconds:.1f} s ({done.stored / max(seconds, 1e-9):,.0f}/s); "
+        f"{done.rejected:,} lines rejected",
+        file=sys.stderr,
+    )
+    if done.rejected:
+        for line in done.first_errors:
+            print(f"  {line}", file=sys.stderr)
+        print(f"  every rejected line and why: {importer.rejected_path(path)}", file=sys.stderr)
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="tanktop", description="Tank Top personalisation engine")
     commands = top.add_subparsers(dest="command", required=True)
@@ -136,6 +216,26 @@ def parser() -> argparse.ArgumentParser:
     limit.add_argument("key", help="the key or its key id")
     limit.add_argument("--rate", type=float)
     limit.add_argument("--burst", type=int)
+    imports = commands.add_parser("import", help="import data").add_subparsers(dest="what", required=True)
+    events_import = imports.add_parser("events", help="import an NDJSON file of events")
+    events_import.add_argument(
+        "file", help='one JSON object a line: {"user_id", "event", "item_type", "item_id", "value"?, "ts"?}'
+    )
+    events_import.add_argument("--service", required=True, help="the service the events belong to")
+    start = events_import.add_mutually_exclusive_group()
+    start.add_argument(
+        "--resume", action="store_true", help="go on after the last line an interrupted run stored"
+    )
+    start.add_argument("--from-line", type=int, default=1, help="start at this line (1-based)")
+    events_import.add_argument(
+        "--no-log", action="store_true", help="leave the analytics log out (a backfill)"
+    )
+    events_import.add_argument(
+        "--jobs",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="processes parsing and storing (default: one per core)",
+    )
     return top
 
 
@@ -147,6 +247,8 @@ def main(argv: list[str] | None = None) -> int:
             from engine import supervisor
 
             return supervisor.run(settings) if args.command == "run" else supervisor.web(settings)
+        if args.command == "import":
+            return import_command(args, settings)
         return keys_command(args, settings)
     except (errors.EngineError, SettingsError, servers.ServerError) as error:
         print(f"tanktop: {getattr(error, 'message', error)}", file=sys.stderr)

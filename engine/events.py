@@ -15,7 +15,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from engine import errors, exactjson, ids, keys, scripts, times
 
@@ -30,17 +30,18 @@ MAX_IDS = 1000  # item ids asked about in one request
 MAX_PAGE = 1000
 DEFAULT_PAGE = 100
 LOG_MAX = 1_000_000  # analytics stream entries kept (approximately)
+LOG_CALL = 2000  # log entries appended by one script call
 
 _NUMBER = re.compile(r"-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?")
 
 _apply = scripts.load("apply_events")
+_log = scripts.load("log_events")
 _list = scripts.load("list_events")
-_memberships = scripts.load("event_memberships")
 
 
-@dataclass(frozen=True, slots=True)
-class Event:
-    """One validated event, ready to store. `value` is JSON number text, '' for none."""
+class Event(NamedTuple):
+    """One validated event, ready to store. `value` is JSON number text, '' for none.
+    (A NamedTuple: bulk imports make a million of these.)"""
 
     user: str
     event: str
@@ -108,73 +109,101 @@ def make(
     return Event(user, event, item_type, item, stored, ms, delete)
 
 
-def user_event_keys(service: str, user: str) -> list[str]:
-    """The keys of one user's events, in the order the event scripts take them."""
+LINE_FIELDS = frozenset({"user_id", "event", "item_type", "item_id", "value", "ts"})
+_REQUIRED_ORDER = ("user_id", "event", "item_type", "item_id")
+_REQUIRED = frozenset(_REQUIRED_ORDER)
+
+
+def from_line(line: Any, *, now_ms: int) -> Event:
+    """An event from one line of a batch or an import file:
+    {"user_id", "event", "item_type", "item_id", "value"?, "ts"?}."""
+    if not isinstance(line, dict):
+        raise errors.InvalidValue("a line must be a JSON object")
+    unknown = sorted(set(line) - LINE_FIELDS)
+    if unknown:
+        raise errors.InvalidValue(
+            f"unknown field {unknown[0]}", fields={name: ["unknown field"] for name in unknown}
+        )
+    missing = [name for name in _REQUIRED if name not in line]
+    if missing:
+        raise errors.InvalidValue(f"{missing[0]} is missing", fields={name: ["missing"] for name in missing})
+    return make(
+        line["user_id"],
+        line["event"],
+        line["item_type"],
+        line["item_id"],
+        line.get("value"),
+        line.get("ts"),
+        now_ms=now_ms,
+    )
+
+
+def _list_keys(service: str, user: str, item_type: str, event: str) -> list[str]:
+    """The keys apply_events takes for one list of one user."""
     return [
-        keys.event_values(service, user),
-        keys.event_order(service, user),
+        keys.event_times(service, user, item_type, event),
+        keys.event_values(service, user, item_type, event),
         keys.event_lists(service, user),
     ]
 
 
 def queue(
-    batch: scripts.Batch, service: str, events: Sequence[Event], *, log_max: int = LOG_MAX
-) -> dict[str, int]:
-    """Queue `events` on `batch`: one script call per user (the user's events in order),
-    then one log entry per event. Returns each user's position among the batch's results."""
-    by_user: dict[str, list[Event]] = {}
-    for event in events:
-        by_user.setdefault(event.user, []).append(event)
-    positions = {}
-    for user, mine in by_user.items():
-        args = []
-        for e in mine:
-            args += ["-" if e.delete else "+", e.item_type, e.event, e.item, e.ms, e.value]
-        positions[user] = len(batch)
-        batch.script(_apply, user_event_keys(service, user), args)
-    log = keys.event_log(service)
+    batch: scripts.Batch, service: str, events: Sequence[Event], *, log_max: int = LOG_MAX, log: bool = True
+) -> dict[tuple[str, str, str], int]:
+    """Queue `events` on `batch`: one script call per (user, list), the list's events in
+    order, then (with `log`) the log entries, a script call per LOG_CALL of them. Returns
+    each (user, item type, event)'s position among the batch's results."""
+    by_list: dict[tuple[str, str, str], list[str]] = {}
     for e in events:
-        action = "delete" if e.delete else "record"
-        fields = {
-            "user": e.user,
-            "event": e.event,
-            "item_type": e.item_type,
-            "item": e.item,
-            "value": e.value,
-            "ts": times.seconds_text(e.ms),
-            "action": action,
-        }
-        batch.command("xadd", log, fields, maxlen=log_max, approximate=True)
+        by_list.setdefault((e.user, e.item_type, e.event), []).append(
+            f"{'-' if e.delete else '+'}\t{e.item}\t{e.ms}\t{e.value}\n"
+        )
+    positions = {}
+    for (user, item_type, event), lines in by_list.items():
+        positions[user, item_type, event] = len(batch)
+        batch.script(
+            _apply, _list_keys(service, user, item_type, event), [f"{item_type}|{event}", "".join(lines)]
+        )
+    if log:
+        stream = [keys.event_log(service)]
+        for first in range(0, len(events), LOG_CALL):
+            entries = "".join(
+                f"{e.user}\t{e.event}\t{e.item_type}\t{e.item}\t{e.value}\t{times.seconds_text(e.ms)}\t"
+                f"{'delete' if e.delete else 'record'}\n"
+                for e in events[first : first + LOG_CALL]
+            )
+            batch.script(_log, stream, [log_max, entries])
     return positions
 
 
-def apply(r, service: str, events: Sequence[Event], *, log_max: int = LOG_MAX) -> list[bool]:
+def apply(
+    r, service: str, events: Sequence[Event], *, log_max: int = LOG_MAX, log: bool = True
+) -> list[bool]:
     """Store `events` in one round trip; for each, whether it changed anything (False: an
-    older event than the one stored, which is kept)."""
+    older event than the one stored, which is kept). `log=False` leaves the analytics log
+    out (a historical backfill)."""
     if not events:
         return []
     batch = scripts.Batch(r)
-    positions = queue(batch, service, events, log_max=log_max)
+    positions = queue(batch, service, events, log_max=log_max, log=log)
     results = batch.execute()
-    applied = {user: iter(results[position]) for user, position in positions.items()}
-    return [bool(next(applied[e.user])) for e in events]
+    applied = {where: iter(results[position]) for where, position in positions.items()}
+    return [bool(next(applied[e.user, e.item_type, e.event])) for e in events]
 
 
-def _check_ids(item_ids: Sequence[str]) -> None:
+def _check_ids(item_ids: Sequence[str]) -> list[str]:
+    """The ids, each once, in their order; at most MAX_IDS of them."""
     if len(item_ids) > MAX_IDS:
         raise errors.InvalidValue(
             f"at most {MAX_IDS} item ids per request, not {len(item_ids)}", fields={"id": ["too many"]}
         )
     for item in item_ids:
         ids.item_id(item)
+    return list(dict.fromkeys(item_ids))
 
 
-def _stored_value(stored: str | None) -> str | None:
-    """The value in "<ms>=<value>", or None when the item is not in the list."""
-    if not stored:
-        return None
-    _, sep, value = stored.partition("=")
-    return value if sep else None
+def _present(score: float | None) -> bool:
+    return score is not None and score >= 0
 
 
 def values_of(
@@ -184,13 +213,18 @@ def values_of(
     ids.user_id(user)
     ids.event_name(event)
     ids.item_type(item_type)
-    _check_ids(item_ids)
-    unique = list(dict.fromkeys(item_ids))
+    unique = _check_ids(item_ids)
     if not unique:
         return {}
-    stored = r.hmget(keys.event_values(service, user), [f"{item_type}|{event}|{item}" for item in unique])
-    found = {item: _stored_value(text) for item, text in zip(unique, stored, strict=True)}
-    return {item: value for item, value in found.items() if value is not None}
+    pipe = r.pipeline(transaction=False)
+    pipe.zmscore(keys.event_times(service, user, item_type, event), unique)
+    pipe.hmget(keys.event_values(service, user, item_type, event), unique)
+    scores, values = pipe.execute()
+    return {
+        item: value or ""
+        for item, score, value in zip(unique, scores, values, strict=True)
+        if _present(score)
+    }
 
 
 @dataclass(frozen=True)
@@ -200,18 +234,18 @@ class Entry:
     ms: int
 
 
-def _encode_cursor(member: str) -> str:
-    return base64.urlsafe_b64encode(member.encode()).decode().rstrip("=")
+def _encode_cursor(ms: int, item: str) -> str:
+    return base64.urlsafe_b64encode(f"{ms}|{item}".encode()).decode().rstrip("=")
 
 
-def _decode_cursor(cursor: str, prefix: str) -> str:
+def _decode_cursor(cursor: str) -> tuple[int, str]:
     try:
-        member = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        member = ""
-    if not member.startswith(prefix):
-        raise errors.InvalidValue("cursor is not one this list gave out", fields={"cursor": ["invalid"]})
-    return member
+        ms, _, item = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode().partition("|")
+        return int(ms), ids.item_id(item)
+    except (binascii.Error, UnicodeDecodeError, ValueError, errors.InvalidValue):
+        raise errors.InvalidValue(
+            "cursor is not one a list gave out", fields={"cursor": ["invalid"]}
+        ) from None
 
 
 def page(
@@ -230,38 +264,76 @@ def page(
     ids.item_type(item_type)
     if not 1 <= limit <= MAX_PAGE:
         raise errors.InvalidValue(f"limit must be from 1 to {MAX_PAGE}", fields={"limit": ["out of range"]})
-    prefix = f"{item_type}|{event}"
-    start = _decode_cursor(cursor, prefix + "|") if cursor else ""
-    flat = _list(
-        r, [keys.event_order(service, user), keys.event_values(service, user)], [prefix, start, limit + 1]
-    )
-    entries = []
-    for member, stored in zip(flat[0::2], flat[1::2], strict=True):
-        ms_text, _, value = stored.partition("=")
-        entries.append((member, Entry(member.split("|", 3)[3], value, int(ms_text))))
+    after_ms, after_item = _decode_cursor(cursor) if cursor else ("", "")
+    list_keys = [
+        keys.event_times(service, user, item_type, event),
+        keys.event_values(service, user, item_type, event),
+    ]
+    flat = _list(r, list_keys, [after_ms, after_item, limit + 1])
+    entries = [
+        Entry(item, value, int(float(ms)))
+        for item, ms, value in zip(flat[0::3], flat[1::3], flat[2::3], strict=True)
+    ]
     more = len(entries) > limit
     entries = entries[:limit]
-    next_cursor = _encode_cursor(entries[-1][0]) if more else None
-    return [entry for _, entry in entries], next_cursor
+    return entries, (_encode_cursor(entries[-1].ms, entries[-1].item) if more else None)
+
+
+#: (service, item type) -> events seen with lists of that type: the lists the all-lists read
+#: asks about in its first round trip (a second one covers any it did not know). Bounded.
+_known_lists: dict[tuple[str, str], set[str]] = {}
+_KNOWN_MAX = 10_000
+
+
+def _present_items(items: list[str], scores: list, values: list) -> dict[str, str]:
+    return {
+        item: value or "" for item, score, value in zip(items, scores, values, strict=True) if _present(score)
+    }
+
+
+def _read_lists(r, service: str, user: str, item_type: str, names: Sequence[str], items: list[str]) -> dict:
+    """{event: {item: value}} for the given lists of the user, in one round trip."""
+    pipe = r.pipeline(transaction=False)
+    for event in names:
+        pipe.zmscore(keys.event_times(service, user, item_type, event), items)
+        pipe.hmget(keys.event_values(service, user, item_type, event), items)
+    replies = pipe.execute()
+    return {
+        event: _present_items(items, scores, values)
+        for event, scores, values in zip(names, replies[0::2], replies[1::2], strict=True)
+    }
 
 
 def memberships(
     r, service: str, user: str, item_type: str, item_ids: Sequence[str]
 ) -> dict[str, dict[str, str]]:
-    """For every list of `item_type` the user has: which of `item_ids` are in it, with values."""
+    """For every list of `item_type` the user has: which of `item_ids` are in it, with values.
+    One round trip when this process knows the service's lists of that type already."""
     ids.user_id(user)
     ids.item_type(item_type)
-    _check_ids(item_ids)
-    unique = list(dict.fromkeys(item_ids))
+    unique = _check_ids(item_ids)
     if not unique:
         return {}
-    flat = _memberships(
-        r, [keys.event_values(service, user), keys.event_lists(service, user)], [item_type, *unique]
-    )
-    found: dict[str, dict[str, str]] = {}
-    for event, item, stored in zip(flat[0::3], flat[1::3], flat[2::3], strict=True):
-        found.setdefault(event, {})[item] = _stored_value(stored)
-    return found
+    known = sorted(_known_lists.get((service, item_type), ()))
+    pipe = r.pipeline(transaction=False)
+    pipe.smembers(keys.event_lists(service, user))
+    for event in known:
+        pipe.zmscore(keys.event_times(service, user, item_type, event), unique)
+        pipe.hmget(keys.event_values(service, user, item_type, event), unique)
+    replies = pipe.execute()
+    mine = {name.partition("|")[2] for name in replies[0] if name.partition("|")[0] == item_type}
+    found = {
+        event: _present_items(unique, scores, values)
+        for event, scores, values in zip(known, replies[1::2], replies[2::2], strict=True)
+        if event in mine
+    }
+    unknown = sorted(mine - set(known))
+    if unknown:
+        found.update(_read_lists(r, service, user, item_type, unknown, unique))
+        if len(_known_lists) > _KNOWN_MAX:
+            _known_lists.clear()
+        _known_lists.setdefault((service, item_type), set()).update(unknown)
+    return {event: found[event] for event in sorted(found) if found[event]}
 
 
 def filter_items(
@@ -278,20 +350,22 @@ def filter_items(
     given) and in none of the `exclude` lists. One read, so a removal shows at once."""
     ids.user_id(user)
     ids.item_type(item_type)
-    _check_ids(item_ids)
+    unique = _check_ids(item_ids)
     for name in (*include, *exclude):
         ids.event_name(name, "event name")
-    events = list(dict.fromkeys((*include, *exclude)))
-    if not item_ids or not events:
+    names = list(dict.fromkeys((*include, *exclude)))
+    if not unique or not names:
         return list(item_ids)
-    fields = [f"{item_type}|{event}|{item}" for item in item_ids for event in events]
-    stored = iter(r.hmget(keys.event_values(service, user), fields))
-    passing = []
-    for item in item_ids:
-        member_of = {event for event in events if _stored_value(next(stored)) is not None}
-        if (not include or member_of & set(include)) and not member_of & set(exclude):
-            passing.append(item)
-    return passing
+    pipe = r.pipeline(transaction=False)
+    for event in names:
+        pipe.zmscore(keys.event_times(service, user, item_type, event), unique)
+    member_of = {
+        event: {item for item, score in zip(unique, scores, strict=True) if _present(score)}
+        for event, scores in zip(names, pipe.execute(), strict=True)
+    }
+    included = set().union(*(member_of[event] for event in include)) if include else None
+    excluded = set().union(*(member_of[event] for event in exclude))
+    return [item for item in item_ids if (included is None or item in included) and item not in excluded]
 
 
 def request_log_purge(r, service: str, user: str, *, now_ms: int) -> None:

@@ -53,15 +53,21 @@ def _refuse_constant(name: str) -> Any:
     raise JSONError(f"{name} is not a JSON number")
 
 
-def loads(data: bytes | str) -> Any:
-    """Parse JSON text (UTF-8 bytes or str), keeping decimals exact."""
+_EXACT = json.JSONDecoder(parse_float=Number, parse_int=_parse_int, parse_constant=_refuse_constant)
+_LEAN = json.JSONDecoder(parse_float=Number, parse_constant=_refuse_constant)
+
+
+def loads(data: bytes | str, *, lean: bool = False) -> Any:
+    """Parse JSON text (UTF-8 bytes or str), keeping numbers exact. `lean` is for callers
+    that check every value themselves (event lines: ids against their charsets, values as
+    numbers): integers come as plain ints, and no walk looks for lone surrogates or depth."""
     if isinstance(data, bytes | bytearray):
         try:
             data = data.decode("utf-8")
         except UnicodeDecodeError as error:
             raise JSONError(f"not valid UTF-8 (byte {error.start})") from None
     try:
-        value = json.loads(data, parse_float=Number, parse_int=_parse_int, parse_constant=_refuse_constant)
+        value = (_LEAN if lean else _EXACT).decode(data)
     except JSONError:
         raise
     except RecursionError:
@@ -70,7 +76,8 @@ def loads(data: bytes | str) -> Any:
         raise JSONError(f"invalid JSON: {error.msg} at line {error.lineno} column {error.colno}") from None
     except ValueError as error:  # an integer beyond int's digit limit
         raise JSONError(f"invalid JSON: {error}") from None
-    _check(value, 0)
+    if not lean:
+        _check(value, 0)
     return value
 
 

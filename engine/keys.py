@@ -6,6 +6,8 @@ key ids cannot contain `{`, `}` or `:` (see engine.ids), so the tag is unambiguo
 Tenant records share the tag `{tenants}`, so a key and its index change in one script.
 """
 
+from collections.abc import Iterable
+
 PREFIX = "tt"
 TENANTS = f"{PREFIX}:{{tenants}}"
 
@@ -42,22 +44,22 @@ def service_tag(service: str) -> str:
     return f"{{{service}}}"
 
 
-def event_values(service: str, uid: str) -> str:
-    """HASH every event of one user: "<itemtype>|<event>|<item>" -> "<ms>=<value>" while the
-    item is in that list, "<ms>!" once deleted (a tombstone, so that an older event arriving
-    late cannot bring it back). The value is "" for events that take none. No TTL."""
-    return f"{PREFIX}:{user_tag(service, uid)}:ev:val"
+def event_times(service: str, uid: str, item_type: str, event: str) -> str:
+    """ZSET one list of one user: item -> event time (ms) while the item is in the list,
+    -(ms + 1) once deleted at ms (a tombstone, so that an older event arriving late cannot
+    bring it back). Newest first is a reverse range over scores >= 0. No TTL."""
+    return f"{PREFIX}:{user_tag(service, uid)}:ev:{item_type}:{event}:t"
 
 
-def event_order(service: str, uid: str) -> str:
-    """ZSET, every score 0: "<itemtype>|<event>|<9999999999999 - ms, 13 digits>|<item>" for
-    every item in a list, so a lexical range over one list's prefix reads it newest first
-    and a member is an exact cursor. No TTL."""
-    return f"{PREFIX}:{user_tag(service, uid)}:ev:order"
+def event_values(service: str, uid: str, item_type: str, event: str) -> str:
+    """HASH one list's values: item -> number text, for the items whose event has one
+    (ratings, progress, start/end times). No TTL."""
+    return f"{PREFIX}:{user_tag(service, uid)}:ev:{item_type}:{event}:v"
 
 
 def event_lists(service: str, uid: str) -> str:
-    """SET "<itemtype>|<event>" for every list the user has ever had an event in. No TTL."""
+    """SET "<itemtype>|<event>" of every list the user has had an event in: how a purge
+    and the all-lists read find the per-list keys. No TTL."""
     return f"{PREFIX}:{user_tag(service, uid)}:ev:lists"
 
 
@@ -94,12 +96,14 @@ def clock_lock(job: str) -> str:
     return f"{PREFIX}:clock:{job}"
 
 
-def user_keys(service: str, uid: str) -> list[str]:
-    """Every key that holds state of one user: what a purge deletes."""
-    return [
-        profile(service, uid),
-        event_values(service, uid),
-        event_order(service, uid),
-        event_lists(service, uid),
-        activity_stats(service, uid),
-    ]
+def user_keys(service: str, uid: str, lists: Iterable[str] = ()) -> list[str]:
+    """Every key that holds state of one user, given the user's lists ("<itemtype>|<event>",
+    from event_lists): what a purge deletes."""
+    per_list = []
+    for name in lists:
+        item_type, _, event = name.partition("|")
+        per_list += [
+            event_times(service, uid, item_type, event),
+            event_values(service, uid, item_type, event),
+        ]
+    return [profile(service, uid), event_lists(service, uid), activity_stats(service, uid), *per_list]

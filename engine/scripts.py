@@ -85,20 +85,35 @@ class Batch:
         self._scripts.append((script, keys, args))
 
     def command(self, name: str, *args: Any, **kwargs: Any) -> None:
+        """A client method by name: batch.command("hget", key, field)."""
         getattr(self.pipe, name)(*args, **kwargs)
+        self._scripts.append(None)
+
+    def raw(self, *command: Any) -> None:
+        """A command as Redis spells it, without the client method's argument handling (for
+        hot loops): batch.raw("XADD", key, "*", "field", "value")."""
+        self.pipe.execute_command(*command)
         self._scripts.append(None)
 
     def execute(self) -> list[Any]:
         """Every command's result, in order; the first error other than NOSCRIPT is raised."""
         results = self.pipe.execute(raise_on_error=False)
-        for index, result in enumerate(results):
-            call = self._scripts[index]
-            if isinstance(result, NoScriptError) and call is not None:
-                script, keys, args = call
-                results[index] = script(self.client, keys, args)
-            elif isinstance(result, Exception):
-                raise result
+        missing = [
+            i for i, result in enumerate(results) if isinstance(result, NoScriptError) and self._scripts[i]
+        ]
+        if missing:  # load each script once, then run the calls again in one more round trip
+            for script in {self._scripts[i][0].name: self._scripts[i][0] for i in missing}.values():
+                self.client.script_load(script.source)
+            again = self.client.pipeline(transaction=False)
+            for i in missing:
+                script, keys, args = self._scripts[i]
+                again.evalsha(script.sha, script.numkeys, *keys, *args)
+            for i, result in zip(missing, again.execute(raise_on_error=False), strict=True):
+                results[i] = result
         self._scripts.clear()
+        for result in results:
+            if isinstance(result, Exception):
+                raise result
         return results
 
 

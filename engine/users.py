@@ -7,7 +7,15 @@ from engine import events, ids, keys
 
 def purge(r, service: str, uid: str, *, now_ms: int) -> None:
     """Erase every trace of the user: profile, events, lists and viewing stats at once (one
-    slot: the user's hash tag), and their analytics log entries by the periodic sweep."""
+    transaction in the user's slot, retried if a new list appears meanwhile), and their
+    analytics log entries by the periodic sweep."""
     ids.user_id(uid)
-    r.delete(*keys.user_keys(service, uid))
+    lists_key = keys.event_lists(service, uid)
+
+    def erase(pipe) -> None:
+        doomed = keys.user_keys(service, uid, pipe.smembers(lists_key))
+        pipe.multi()
+        pipe.delete(*doomed)
+
+    r.transaction(erase, lists_key)
     events.request_log_purge(r, service, uid, now_ms=now_ms)

@@ -1,16 +1,17 @@
 --[[
-  apply_events: record or delete events of one user, in order, newest event time winning.
-    KEYS[1] values   HASH  "<itemtype>|<event>|<item>" -> "<ms>=<value>" | "<ms>!" (deleted)
-    KEYS[2] order    ZSET  score 0, "<itemtype>|<event>|<inverted ms>|<item>" (newest first)
-    KEYS[3] lists    SET   "<itemtype>|<event>"
-    ARGV[1..] six per event: op ('+' record, '-' delete), item type, event, item,
-              event time (ms), value ('' for none; ignored on delete)
+  apply_events: record or delete events of one list of one user, in order, the newest event
+  time winning.
+    KEYS[1] times    ZSET  item -> ms while in the list | -(ms + 1) once deleted at ms
+    KEYS[2] values   HASH  item -> value (number text), for events that have one
+    KEYS[3] lists    SET   "<itemtype>|<event>" of the user's lists
+    ARGV[1] this list, "<itemtype>|<event>"
+    ARGV[2] the events, one a line ("\n" after each), four tab-separated fields a line:
+            op ('+' record, '-' delete), item, event time (ms), value ('' for none)
   Returns an array with, per event, 1 applied | 0 older than what is stored (unchanged)
 ]]
 --- @include "apply_event"
 local applied = {}
-for i = 1, #ARGV, 6 do
-  applied[#applied + 1] = apply_event(KEYS[1], KEYS[2], KEYS[3], ARGV[i], ARGV[i + 1], ARGV[i + 2],
-    ARGV[i + 3], tonumber(ARGV[i + 4]), ARGV[i + 5])
+for op, item, ms, value in string.gmatch(ARGV[2], '([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\n]*)\n') do
+  applied[#applied + 1] = apply_event(KEYS[1], KEYS[2], KEYS[3], ARGV[1], op, item, tonumber(ms), value)
 end
 return applied

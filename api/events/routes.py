@@ -22,7 +22,6 @@ bp = Blueprint("events", __name__)
 BATCH_LINES = 10_000
 BATCH_BYTES = 8 * 1024 * 1024
 NDJSON_TYPES = ("application/x-ndjson", "application/jsonl", "application/jsonlines")
-LINE_FIELDS = frozenset({"user_id", "event", "item_type", "item_id", "value", "ts"})
 
 _NO_CONTENT = {204: ("Done (also when the event is older than the one stored).", None)}
 
@@ -175,30 +174,6 @@ def _batch_lines() -> list[Any]:
     return parsed
 
 
-def _event_of(line: Any, now: int) -> events.Event:
-    if isinstance(line, exactjson.JSONError):
-        raise errors.InvalidValue(f"not valid JSON: {line}")
-    if not isinstance(line, dict):
-        raise errors.InvalidValue("a line must be a JSON object")
-    unknown = sorted(set(line) - LINE_FIELDS)
-    if unknown:
-        raise errors.InvalidValue(
-            f"unknown field {unknown[0]}", fields={name: ["unknown field"] for name in unknown}
-        )
-    missing = [name for name in ("user_id", "event", "item_type", "item_id") if name not in line]
-    if missing:
-        raise errors.InvalidValue(f"{missing[0]} is missing", fields={name: ["missing"] for name in missing})
-    return events.make(
-        line["user_id"],
-        line["event"],
-        line["item_type"],
-        line["item_id"],
-        line.get("value"),
-        line.get("ts"),
-        now_ms=now,
-    )
-
-
 @bp.post("/events/")
 @operation(
     "Record many events: a JSON array or NDJSON of up to 10,000 lines.",
@@ -216,7 +191,9 @@ def record_batch():
     now, good, problems = now_ms(), [], []
     for index, line in enumerate(lines):
         try:
-            good.append(_event_of(line, now))
+            if isinstance(line, exactjson.JSONError):
+                raise errors.InvalidValue(f"not valid JSON: {line}")
+            good.append(events.from_line(line, now_ms=now))
         except errors.InvalidValue as error:
             problems.append(
                 {"index": index, "error": error.message, **({"fields": error.fields} if error.fields else {})}

@@ -1,30 +1,38 @@
--- apply_event(values, order, lists, op, itemtype, event, item, ms, value): record (op '+')
--- or delete (op '-') one event of one user; the newest event time wins, so a retry or an
--- older event arriving late changes nothing. Returns 1 applied | 0 older than what is stored.
-local function event_member(list, ms, item)
-  return list .. '|' .. string.format('%013d', 9999999999999 - ms) .. '|' .. item
-end
+-- apply_event(times, values, lists, list, op, item, ms, value): record (op '+') or delete
+-- (op '-') one event of one list; the newest event time wins, so a retry or an older event
+-- arriving late changes nothing. Returns 1 applied | 0 older than what is stored.
+-- `times` scores an item ms while in the list, -(ms + 1) once deleted at ms. A list's times
+-- key exists exactly while the list is in `lists`, so only a new key needs the SADD.
+local listed = {}
 
-local function apply_event(values, order, lists, op, itemtype, event, item, ms, value)
-  local list = itemtype .. '|' .. event
-  local field = list .. '|' .. item
-  local current = redis.call('HGET', values, field)
-  if current then
-    local stored_ms, state = string.match(current, '^(%d+)([=!])')
-    stored_ms = tonumber(stored_ms)
-    if ms < stored_ms then
-      return 0
+local function apply_event(times, values, lists, list, op, item, ms, value)
+  if listed[list] == nil then
+    listed[list] = redis.call('EXISTS', times) == 1
+  end
+  local stored = redis.call('ZSCORE', times, item)
+  if stored then
+    stored = tonumber(stored)
+    if stored < 0 then
+      stored = -stored - 1
     end
-    if state == '=' then
-      redis.call('ZREM', order, event_member(list, stored_ms, item))
+    if ms < stored then
+      return 0
     end
   end
   if op == '+' then
-    redis.call('HSET', values, field, string.format('%d', ms) .. '=' .. value)
-    redis.call('ZADD', order, 0, event_member(list, ms, item))
-    redis.call('SADD', lists, list)
+    redis.call('ZADD', times, ms, item)
+    if value ~= '' then
+      redis.call('HSET', values, item, value)
+    elseif stored then
+      redis.call('HDEL', values, item)
+    end
   else
-    redis.call('HSET', values, field, string.format('%d', ms) .. '!')
+    redis.call('ZADD', times, -ms - 1, item)
+    redis.call('HDEL', values, item)
+  end
+  if not listed[list] then
+    redis.call('SADD', lists, list)
+    listed[list] = true
   end
   return 1
 end

@@ -207,3 +207,42 @@ def test_a_batch_of_only_bad_lines_stores_nothing(api, r):
     )
     assert (result["stored"], result["rejected"]) == (0, 1)
     assert snapshot(r) == before
+
+
+@pytest.fixture
+def round_trips(monkeypatch):
+    """Counts what clients send to Redis (a pipeline is one round trip); fakeredis's
+    connection goes through the same method."""
+    import redis as redis_py
+
+    sent = []
+    real = redis_py.connection.Connection.send_packed_command
+
+    def counting(self, command, check_health=True):
+        sent.append(command)
+        return real(self, command, check_health)
+
+    monkeypatch.setattr(redis_py.connection.Connection, "send_packed_command", counting)
+    return sent
+
+
+def test_an_event_post_is_one_round_trip(api, round_trips):
+    api.post("event/7/seen/movie/1/")  # the key is now cached, the rate lease taken
+    round_trips.clear()
+    for item in range(2, 12):
+        assert api.post(f"event/7/seen/movie/{item}/").status_code == 204
+    assert len(round_trips) <= 10 + 1  # one each, and at most one lease renewal
+
+
+def test_all_lists_read_is_one_round_trip_once_the_lists_are_known(api, round_trips):
+    from engine import events
+
+    for path in ("event/7/watchlist/movie/1/", "event/7/rated/movie/2/4/", "event/8/seen/movie/3/"):
+        api.post(path)
+    events._known_lists.clear()  # a process that has seen none of these lists
+    assert body(api.get("event/7/*/movie/?id=1&id=2")) == {"rated": {"2": 4}, "watchlist": {"1": None}}
+    round_trips.clear()
+    assert body(api.get("event/7/*/movie/?id=1&id=2")) == {"rated": {"2": 4}, "watchlist": {"1": None}}
+    assert len(round_trips) == 1
+    api.post("event/7/hide/movie/1/")  # a list this process has not read yet
+    assert body(api.get("event/7/*/movie/?id=1"))["hide"] == {"1": None}

@@ -1,10 +1,15 @@
-"""A bare Flask app with the profile routes' shape and nothing behind them: the yardstick
-the benchmarks measure the real API against (same WSGI server, same worker count)."""
+"""Bare Flask handlers with the API's route shapes: the yardsticks the benchmarks measure
+the real API against (same WSGI server, same worker count). The profile routes answer a
+constant; the event route does one Redis write (a SET), as the issue's baseline asks."""
 
+import os
+
+import redis
 from flask import Flask, Response, request
 
 app = Flask(__name__)
 app.url_map.strict_slashes = False
+_redis = redis.Redis.from_url(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
 
 _BODY = '{"id":"7","name":"Bob"}'
 
@@ -18,3 +23,9 @@ def get_user(apikey: str, uid: str):
 def patch_user(apikey: str, uid: str):
     request.get_data()
     return Response(_BODY, mimetype="application/json", headers={"ETag": '"0123456789abcdef"'})
+
+
+@app.post("/api/1/<apikey>/event/<uid>/<event>/<itemtype>/<itemid>/")
+def record_event(apikey: str, uid: str, event: str, itemtype: str, itemid: str):
+    _redis.set(f"baseline:{uid}:{event}:{itemtype}:{itemid}", "1")
+    return Response(status=204)

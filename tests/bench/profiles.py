@@ -74,16 +74,21 @@ def _ms(text: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
 
 
-def wrk(base: str, method: str, body: str | None, args) -> Result:
-    """Load `base`/user/<one of USERS>/ (a random user per request) for args.duration seconds."""
-    script = Path(tempfile.mkstemp(suffix=".lua")[1])
+def wrk(
+    base: str, method: str, body: str | None, args, *, duration: int | None = None, script: str | None = None
+) -> Result:
+    """Load `base`/user/<one of USERS>/ (a random user per request), or what the Lua `script`
+    asks for, for `duration` (default args.duration) seconds."""
     lines = [
         f'wrk.method = "{method}"',
         'wrk.headers["Content-Type"] = "application/json"',
         f"wrk.body = '{body}'" if body else "",
-        f'request = function() return wrk.format(nil, "{urlsplit(base).path}/user/u" '
+        script
+        or f'request = function() return wrk.format(nil, "{urlsplit(base).path}/user/u" '
         f'.. math.random(1, {USERS}) .. "/") end',
     ]
+    script_file = Path(tempfile.mkstemp(suffix=".lua")[1])
+    script = script_file
     script.write_text("\n".join(lines) + "\n")
     command = [
         "wrk",
@@ -92,7 +97,7 @@ def wrk(base: str, method: str, body: str | None, args) -> Result:
         "-c",
         str(args.connections),
         "-d",
-        f"{args.duration}s",
+        f"{duration or args.duration}s",
         "--latency",
         "-s",
         str(script),

@@ -1,0 +1,182 @@
+"""Bulk import of an NDJSON file of events (`tanktop import events FILE`).
+
+The file is cut into chunks of lines; each chunk is parsed, validated like a POST events/
+line and stored in one round trip (engine.events.apply groups it by user). With `jobs` > 1
+the chunks are handled by that many processes, so parsing uses every core while Redis
+stores; the order in which chunks land does not matter, because per (user, event, item)
+the newest event time wins whatever the order of arrival.
+
+After every chunk, the number of the last line of the stored prefix of the file is written
+to a checkpoint file beside it, so an interrupted import resumes where it stopped; lines
+stored twice change nothing. Rejected lines go, with their reasons, to `<file>.rejected`.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import multiprocessing
+import os
+import signal
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from engine import errors, events, exactjson
+from engine import redis as engine_redis
+
+CHUNK = 100000
+
+
+@dataclass
+class Progress:
+    """Where an import stands; handed to the progress callback after every chunk."""
+
+    path: Path
+    total_bytes: int
+    bytes_read: int = 0
+    last_line: int = 0  # every line up to this one (1-based) is stored: the checkpoint
+    stored: int = 0
+    rejected: int = 0
+    first_errors: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Chunk:
+    first_line: int
+    lines: list[bytes]
+    end_bytes: int  # bytes of the file read up to the end of this chunk
+
+
+def checkpoint_path(path: Path) -> Path:
+    return path.with_name(path.name + ".checkpoint")
+
+
+def rejected_path(path: Path) -> Path:
+    return path.with_name(path.name + ".rejected")
+
+
+def resume_line(path: Path, service: str) -> int:
+    """The line after the last one stored by an earlier, interrupted import of this file."""
+    try:
+        state = json.loads(checkpoint_path(path).read_text())
+    except (OSError, ValueError):
+        return 1
+    if state.get("service") != service or state.get("size") != path.stat().st_size:
+        return 1  # another service, or the file changed: start over
+    return int(state.get("last_line", 0)) + 1
+
+
+def _save_checkpoint(path: Path, service: str, last_line: int) -> None:
+    state = {"service": service, "size": path.stat().st_size, "last_line": last_line}
+    temporary = checkpoint_path(path).with_name(checkpoint_path(path).name + ".tmp")
+    temporary.write_text(json.dumps(state))
+    os.replace(temporary, checkpoint_path(path))
+
+
+def _chunks(path: Path, start_line: int, size: int) -> Iterator[_Chunk]:
+    with open(path, "rb") as source:
+        lines: list[bytes] = []
+        first, read = start_line, 0
+        for number, raw in enumerate(source, start=1):
+            read += len(raw)
+            if number < start_line:
+                continue
+            lines.append(raw)
+            if len(lines) == size:
+                yield _Chunk(first, lines, read)
+                lines, first = [], number + 1
+        if lines or first == start_line:
+            yield _Chunk(first, lines, read)
+
+
+def _store(r, service: str, chunk: _Chunk, now_ms: int, log: bool, log_max: int) -> tuple[int, list[tuple]]:
+    """Parse, validate and store one chunk: (events stored, [(line, reason)] rejected)."""
+    good, rejected = [], []
+    for number, raw in enumerate(chunk.lines, start=chunk.first_line):
+        if not raw.strip():
+            continue
+        try:
+            good.append(events.from_line(exactjson.loads(raw, lean=True), now_ms=now_ms))
+        except (exactjson.JSONError, errors.InvalidValue) as error:
+            rejected.append((number, getattr(error, "message", str(error))))
+    events.apply(r, service, good, log=log, log_max=log_max)
+    return len(good), rejected
+
+
+_worker_redis = None
+
+
+def _start_worker(redis_url: str, cluster: bool) -> None:
+    global _worker_redis
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C for all
+    _worker_redis = engine_redis.connect(redis_url, cluster=cluster)
+
+
+def _work(job: tuple) -> tuple[int, list[tuple]]:
+    return _store(_worker_redis, *job)
+
+
+def import_events(
+    r,
+    service: str,
+    path: Path,
+    *,
+    now_ms: int,
+    start_line: int = 1,
+    chunk: int = CHUNK,
+    log: bool = True,
+    log_max: int = events.LOG_MAX,
+    jobs: int = 1,
+    redis_url: str | None = None,
+    cluster: bool = False,
+    on_progress: Callable[[Progress], None] = lambda progress: None,
+) -> Progress:
+    """Import `path` from `start_line` (1-based) on, with `jobs` processes (more than one
+    needs `redis_url`); returns the final Progress. The checkpoint file is removed once the
+    whole file is in."""
+    progress = Progress(path, path.stat().st_size, last_line=start_line - 1)
+    pool = None
+    if jobs > 1:
+        if not redis_url:
+            raise ValueError("several jobs need the Redis URL, to connect on their own")
+        pool = multiprocessing.get_context("fork").Pool(jobs, _start_worker, (redis_url, cluster))
+    try:
+        with open(rejected_path(path), "a", encoding="utf-8") as rejects:
+
+            def finish(outcome: tuple[int, list[tuple]], done: _Chunk) -> None:
+                stored, rejected = outcome
+                for number, reason in rejected:
+                    rejects.write(json.dumps({"line": number, "error": reason}) + "\n")
+                    if len(progress.first_errors) < 5:
+                        progress.first_errors.append(f"line {number}: {reason}")
+                progress.stored += stored
+                progress.rejected += len(rejected)
+                progress.bytes_read = done.end_bytes
+                progress.last_line = done.first_line + len(done.lines) - 1
+                _save_checkpoint(path, service, progress.last_line)
+                on_progress(progress)
+
+            # Results are taken in file order, so the checkpoint is always a stored prefix;
+            # at most two chunks a job are in flight, so memory stays bounded.
+            in_flight: collections.deque = collections.deque()
+            for piece in _chunks(path, start_line, chunk):
+                job = (service, piece, now_ms, log, log_max)
+                if pool is None:
+                    finish(_store(r, *job), piece)
+                    continue
+                in_flight.append((pool.apply_async(_work, (job,)), piece))
+                while len(in_flight) >= 2 * jobs:
+                    outcome, done = in_flight.popleft()
+                    finish(outcome.get(), done)
+            while in_flight:
+                outcome, done = in_flight.popleft()
+                finish(outcome.get(), done)
+    finally:
+        if pool is not None:
+            pool.terminate()
+            pool.join()
+    checkpoint_path(path).unlink(missing_ok=True)
+    if not progress.rejected:
+        rejected_path(path).unlink(missing_ok=True)
+    return progress

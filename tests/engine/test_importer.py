@@ -1,0 +1,94 @@
+import json
+
+import pytest
+
+from engine import events, importer, keys
+
+SVC = "acme"
+NOW = 1_763_800_000_000
+
+
+def write(path, lines):
+    path.write_text("".join((line if isinstance(line, str) else json.dumps(line)) + "\n" for line in lines))
+    return path
+
+
+def line(user, item, event="seen", **extra):
+    return {"user_id": user, "event": event, "item_type": "movie", "item_id": item, **extra}
+
+
+def test_an_import_stores_good_lines_and_files_bad_ones(r, tmp_path):
+    path = write(
+        tmp_path / "events.ndjson",
+        [
+            line("7", "1"),
+            line("7", "2", "rated", value=4),
+            "not json",
+            line("8", "1", "rated"),
+            "",
+            line("8", "3", ts=1763000000),
+            {"user_id": "9"},
+        ],
+    )
+    done = importer.import_events(r, SVC, path, now_ms=NOW, chunk=2)
+    assert (done.stored, done.rejected, done.last_line) == (3, 3, 7)
+    assert events.values_of(r, SVC, "7", "rated", "movie", ["2"]) == {"2": "4"}
+    assert events.values_of(r, SVC, "8", "seen", "movie", ["3"]) == {"3": ""}
+    rejected = [json.loads(text) for text in importer.rejected_path(path).read_text().splitlines()]
+    assert [entry["line"] for entry in rejected] == [3, 4, 7]
+    assert "needs a value" in rejected[1]["error"]
+    assert not importer.checkpoint_path(path).exists()
+    assert r.xlen(keys.event_log(SVC)) == 3
+
+
+def test_no_log_leaves_the_analytics_log_alone(r, tmp_path):
+    path = write(tmp_path / "events.ndjson", [line("7", str(i)) for i in range(5)])
+    importer.import_events(r, SVC, path, now_ms=NOW, log=False)
+    assert r.xlen(keys.event_log(SVC)) == 0
+    assert not importer.rejected_path(path).exists()
+
+
+def test_an_interrupted_import_resumes_after_the_last_stored_line(r, tmp_path):
+    path = write(tmp_path / "events.ndjson", [line(str(i % 3), str(i)) for i in range(10)])
+
+    def interrupt(progress):
+        if progress.last_line >= 4:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        importer.import_events(r, SVC, path, now_ms=NOW, chunk=4, on_progress=interrupt)
+    assert importer.resume_line(path, SVC) == 5
+    assert importer.resume_line(path, "rival") == 1  # another service starts over
+    done = importer.import_events(r, SVC, path, now_ms=NOW, chunk=4, start_line=5)
+    assert done.stored == 6
+    stored = sum(
+        len(events.values_of(r, SVC, user, "seen", "movie", [str(i) for i in range(10)])) for user in "012"
+    )
+    assert stored == 10
+    assert importer.resume_line(path, SVC) == 1  # finished: the checkpoint is gone
+
+
+def test_a_changed_file_is_not_resumed(r, tmp_path):
+    path = write(tmp_path / "events.ndjson", [line("7", "1")])
+    importer.checkpoint_path(path).write_text(json.dumps({"service": SVC, "size": 1, "last_line": 9}))
+    assert importer.resume_line(path, SVC) == 1
+
+
+@pytest.mark.real_redis
+def test_several_jobs_store_the_same_as_one(redis_server, tmp_path):
+    from engine import redis as engine_redis
+
+    r = engine_redis.connect(redis_server.url)
+    r.flushall()
+    rows = [line(f"u{i % 50}", str(i % 70), ts=1763000000 + i) for i in range(3000)] + ["junk"]
+    path = write(tmp_path / "events.ndjson", rows)
+    done = importer.import_events(r, SVC, path, now_ms=NOW, chunk=250, jobs=2, redis_url=redis_server.url)
+    assert (done.stored, done.rejected, done.last_line) == (3000, 1, 3001)
+    newest = {}
+    for row in rows[:-1]:
+        newest[row["user_id"], row["item_id"]] = row["ts"]
+    for user in ("u0", "u7"):
+        entries, _ = events.page(r, SVC, user, "seen", "movie", limit=1000)
+        assert {e.item: e.ms for e in entries} == {
+            item: ts * 1000 for (u, item), ts in newest.items() if u == user
+        }
