@@ -9,6 +9,7 @@ from api import auth, errors, health, openapi
 from api.activity.routes import bp as activity
 from api.context import AppState
 from api.events.routes import bp as events
+from api.fastpath import EventFastPath
 from api.users.routes import bp as users
 from engine.settings import Settings
 
@@ -19,8 +20,9 @@ class IdConverter(BaseConverter):
     regex = "[^/]*"
 
 
-def create_app(settings: Settings | None = None, *, redis=None) -> Flask:
-    """The WSGI app. `redis` defaults to a client for the configured Redis."""
+def create_app(settings: Settings | None = None, *, redis=None, fast_path: bool = True) -> Flask:
+    """The WSGI app. `redis` defaults to a client for the configured Redis; `fast_path`
+    (api.fastpath) records ordinary event POSTs without Flask's per-request machinery."""
     settings = settings or Settings.from_env()
     app = Flask(__name__)
     app.url_map.converters["id"] = IdConverter
@@ -38,4 +40,6 @@ def create_app(settings: Settings | None = None, *, redis=None) -> Flask:
     app.register_blueprint(activity)
     app.register_blueprint(health.bp)
     app.register_blueprint(openapi.blueprint)
+    if fast_path:
+        app.wsgi_app = EventFastPath(app)
     return app

@@ -41,15 +41,41 @@ def retry_after(seconds: float) -> str:
     return str(max(1, math.ceil(seconds)))
 
 
-def error_response(status: int, code: str, message: str, fields=None, headers=None) -> Response:
+def error_body(status: int, code: str, message: str, fields=None) -> dict:
     error = {"status": status, "code": code, "message": message}
     if fields:
         error["fields"] = fields
-    response = jsonify(error=error)
+    return {"error": error}
+
+
+def error_response(status: int, code: str, message: str, fields=None, headers=None) -> Response:
+    response = jsonify(error_body(status, code, message, fields))
     response.status_code = status
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response
+
+
+def internal_error() -> dict:
+    """The 500 for a bug, as error_response's arguments (the details stay in the log)."""
+    return {
+        "status": 500,
+        "code": "internal_error",
+        "message": "an internal error occurred; it has been logged",
+    }
+
+
+def unavailable_error(error: Exception) -> dict:
+    """The 503 for a Redis failure (logged), as error_response's arguments."""
+    log.warning("redis unavailable: %s: %s", type(error).__name__, error)
+    # A write may have reached Redis before the connection failed, and certainly may have
+    # after a timeout: say so. Every write but POST user/ is safe to retry.
+    if outcome_unknown(error):
+        code, message = "timeout", "the data store did not answer in time"
+    else:
+        code, message = "unavailable", "the data store is unavailable"
+    message += "; a write may or may not have taken effect; retry shortly"
+    return {"status": 503, "code": code, "message": message, "headers": {"Retry-After": "1"}}
 
 
 def _code_of(exception: HTTPException) -> str:
@@ -99,6 +125,6 @@ def register(app: Flask) -> None:
         app.register_error_handler(kind, unavailable)
 
     @app.errorhandler(Exception)
-    def internal_error(error: Exception):
+    def unexpected(error: Exception):
         log.exception("unhandled error on %s %s", request.method, masked_path())
-        return error_response(500, "internal_error", "an internal error occurred; it has been logged")
+        return error_response(**internal_error())

@@ -147,12 +147,42 @@ def _list_keys(service: str, user: str, item_type: str, event: str) -> list[str]
     ]
 
 
+def _queue_log(batch: scripts.Batch, service: str, events: Sequence[Event], log_max: int, log: bool) -> None:
+    """The events' analytics log entries: an XADD for one event, else a script call per
+    LOG_CALL of them (a script costs Redis more than one XADD, and the client far less than
+    many)."""
+    if log and len(events) == 1:
+        e = events[0]
+        fields = (
+            "user", e.user, "event", e.event, "item_type", e.item_type, "item", e.item, "value", e.value,
+            "ts", times.seconds_text(e.ms), "action", "delete" if e.delete else "record",
+        )  # fmt: skip
+        batch.raw("XADD", keys.event_log(service), "MAXLEN", "~", log_max, "*", *fields)
+    elif log:
+        stream = [keys.event_log(service)]
+        for first in range(0, len(events), LOG_CALL):
+            entries = "".join(
+                f"{e.user}\t{e.event}\t{e.item_type}\t{e.item}\t{e.value}\t{times.seconds_text(e.ms)}\t"
+                f"{'delete' if e.delete else 'record'}\n"
+                for e in events[first : first + LOG_CALL]
+            )
+            batch.script(_log, stream, [log_max, entries])
+
+
 def queue(
     batch: scripts.Batch, service: str, events: Sequence[Event], *, log_max: int = LOG_MAX, log: bool = True
 ) -> dict[tuple[str, str, str], int]:
     """Queue `events` on `batch`: one script call per (user, list), the list's events in
     order, then (with `log`) the log entries, a script call per LOG_CALL of them. Returns
     each (user, item type, event)'s position among the batch's results."""
+    if len(events) == 1:  # the API's hot path: one event, no grouping
+        e = events[0]
+        line = f"{'-' if e.delete else '+'}\t{e.item}\t{e.ms}\t{e.value}\n"
+        batch.script(
+            _apply, _list_keys(service, e.user, e.item_type, e.event), [f"{e.item_type}|{e.event}", line]
+        )
+        _queue_log(batch, service, events, log_max, log)
+        return {(e.user, e.item_type, e.event): 0}
     by_list: dict[tuple[str, str, str], list[str]] = {}
     for e in events:
         by_list.setdefault((e.user, e.item_type, e.event), []).append(
@@ -164,15 +194,7 @@ def queue(
         batch.script(
             _apply, _list_keys(service, user, item_type, event), [f"{item_type}|{event}", "".join(lines)]
         )
-    if log:
-        stream = [keys.event_log(service)]
-        for first in range(0, len(events), LOG_CALL):
-            entries = "".join(
-                f"{e.user}\t{e.event}\t{e.item_type}\t{e.item}\t{e.value}\t{times.seconds_text(e.ms)}\t"
-                f"{'delete' if e.delete else 'record'}\n"
-                for e in events[first : first + LOG_CALL]
-            )
-            batch.script(_log, stream, [log_max, entries])
+    _queue_log(batch, service, events, log_max, log)
     return positions
 
 

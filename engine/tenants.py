@@ -167,7 +167,7 @@ def set_limits(r, key_or_id: str, *, rate: float | None, burst: int | None) -> A
 class KeyCache:
     """key -> ApiKey, each answer kept for `ttl` seconds, so a revocation or a new limit
     takes effect within `ttl` seconds. Unknown keys are not kept (nothing to evict good
-    entries with); at most `max_entries` keys, least recently used dropped first."""
+    entries with); at most `max_entries` keys, the least recently refreshed dropped first."""
 
     def __init__(self, ttl: float, max_entries: int = 10_000, clock=time.monotonic):
         self.ttl = ttl
@@ -176,18 +176,21 @@ class KeyCache:
         self._entries: OrderedDict[str, tuple[float, ApiKey]] = OrderedDict()
         self._lock = threading.Lock()
 
+    def peek(self, key: str) -> ApiKey | None:
+        """The cached record of `key` while it is fresh; None otherwise (no Redis)."""
+        entry = self._entries.get(key)
+        return entry[1] if entry and entry[0] > self.clock() else None
+
     def resolve(self, r, key: str) -> ApiKey | None:
         now = self.clock()
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry and entry[0] > now:
-                self._entries.move_to_end(key)
-                return entry[1]
+        entry = self._entries.get(key)  # a dict read needs no lock
+        if entry and entry[0] > now:
+            return entry[1]
         record = lookup(r, key)
         if record is not None and self.ttl > 0:
             with self._lock:
-                self._entries[key] = (now + self.ttl, record)
-                self._entries.move_to_end(key)
+                self._entries.pop(key, None)
+                self._entries[key] = (now + self.ttl, record)  # refreshed entries go last
                 while len(self._entries) > self.max_entries:
-                    self._entries.popitem(last=False)
+                    self._entries.popitem(last=False)  # the longest unrefreshed goes first
         return record

@@ -12,7 +12,7 @@ from api.context import redis, service, state
 from api.errors import ApiError
 from api.events import schemas
 from api.openapi import hidden, operation
-from api.reply import json_response, number
+from api.reply import json_response, no_content, number
 from engine import errors, events, exactjson, weights
 from engine.clock import now_ms
 from engine.times import seconds_text
@@ -37,7 +37,7 @@ def record_event(uid: str, event: str, itemtype: str, itemid: str, value: str | 
     """Per (user, event, item) the newest event time wins; an older event changes nothing."""
     made = events.make(uid, event, itemtype, itemid, value, request.args.get("ts"), now_ms=now_ms())
     events.apply(redis(), service(), [made], log_max=_log_max())
-    return Response(status=204)
+    return no_content()
 
 
 @bp.delete("/event/<id:uid>/<id:event>/<id:itemtype>/<id:itemid>/")
@@ -48,7 +48,7 @@ def delete_event(uid: str, event: str, itemtype: str, itemid: str):
         uid, event, itemtype, itemid, None, request.args.get("ts"), now_ms=now_ms(), delete=True
     )
     events.apply(redis(), service(), [made], log_max=_log_max())
-    return Response(status=204)
+    return no_content()
 
 
 @bp.get("/event/<id:uid>/<id:event>/<id:itemtype>/")

@@ -8,6 +8,7 @@ from api import body
 from api.context import redis, service
 from api.errors import ApiError
 from api.openapi import hidden, operation
+from api.reply import no_content
 from api.users import schemas
 from engine import ids, profiles, users
 from engine.clock import now_ms
@@ -176,7 +177,7 @@ def delete_user(uid: str):
         users.purge(redis(), service(), uid, now_ms=now_ms())
     else:
         profiles.deactivate(redis(), service(), uid, now_ms=now_ms(), if_match=_if_match())
-    return Response(status=204)
+    return no_content()
 
 
 @bp.route("/user/<path:rest>", methods=["GET", "PUT", "POST", "PATCH", "DELETE"])

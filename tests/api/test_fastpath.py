@@ -1,0 +1,127 @@
+"""The event fast path (api.fastpath) answers exactly as the Flask route does."""
+
+import json
+
+import pytest
+import redis as redis_py
+
+from api import create_app
+from engine import events, keys
+from tests.conftest import Api, make_key
+
+TS = "?ts=1763700000"
+REQUESTS = [
+    ("post", "event/7/seen/movie/1/" + TS),
+    ("post", "event/7/seen/movie/1" + TS),
+    ("post", "event/7/rated/movie/2/4.50/" + TS),
+    ("post", "event/7/rated/movie/3/-1" + TS),
+    ("post", "event/7/progress/movie/4/12/?ts=2025-11-22T10:00:00%2B01:00"),
+    ("post", "event/7/progress/movie/4/12/?ts=2025-11-22T10:00:00+01:00"),
+    ("post", "event/7/start/channel/bbc1/1763699000/" + TS),
+    ("post", "event/7/rated/movie/5/" + TS),
+    ("post", "event/7/rated/movie/5/NaN/" + TS),
+    ("post", "event/7/watchlist/movie/6/3/" + TS),
+    ("post", "event/7/seen/Movie/6/" + TS),
+    ("post", "event/a%20b/seen/movie/6/" + TS),
+    ("post", "event/7/seen/movie/6/?ts=tomorrow"),
+    ("post", "event/7/seen/movie/6/?ts=99999999999"),
+    ("post", "event/7/seen/movie/6/?ts=1763700000&x=1"),
+    ("post", "event/7/seen/movie/6/?other=1"),
+    ("post", "event//seen/movie/6/" + TS),
+    ("post", "event/7/seen/movie/6/7/8/" + TS),
+    ("post", "event/7/seen/movie/../" + TS),
+    ("delete", "event/7/seen/movie/1/" + TS),
+]
+
+
+def answer(response):
+    data = response.get_data(as_text=True)
+    return response.status_code, response.headers.get("Content-Type"), json.loads(data) if data else None
+
+
+@pytest.fixture
+def apps(r, settings):
+    key = make_key(r)
+    fast = Api(create_app(settings, redis=r).test_client(), key)
+    slow = Api(create_app(settings, redis=r, fast_path=False).test_client(), key)
+    return fast, slow
+
+
+@pytest.mark.parametrize(("method", "path"), REQUESTS, ids=[p for _, p in REQUESTS])
+def test_the_fast_path_answers_as_flask_does(apps, r, method, path):
+    fast, slow = apps
+    fast.get("event/7/seen/movie/?id=1")  # puts the key in the fast app's cache
+    r.delete(*keys.user_keys("acme", "7", r.smembers(keys.event_lists("acme", "7"))), keys.event_log("acme"))
+    fast_answer = answer(getattr(fast, method)(path))
+    fast_state = _state(r)
+    r.delete(*keys.user_keys("acme", "7", r.smembers(keys.event_lists("acme", "7"))), keys.event_log("acme"))
+    slow_answer = answer(getattr(slow, method)(path))
+    assert fast_answer == slow_answer
+    assert fast_state == _state(r)
+
+
+def _state(r):
+    """What was stored; without ts, each request stamps its own now, so times are left out."""
+    lists = sorted(r.smembers(keys.event_lists("acme", "7")))
+    stored = {
+        name: [
+            (e.item, e.value) for e in events.page(r, "acme", "7", name.split("|")[1], name.split("|")[0])[0]
+        ]
+        for name in lists
+    }
+    log = [{k: v for k, v in fields.items() if k != "ts"} for _, fields in r.xrange(keys.event_log("acme"))]
+    return stored, log
+
+
+def test_an_uncached_or_revoked_key_goes_through_flask(r, settings):
+    from engine import tenants
+
+    app = create_app(settings, redis=r)
+    api = Api(app.test_client(), make_key(r))
+    assert api.post("event/7/seen/movie/1/").status_code == 204  # first: Flask, fills the cache
+    tenants.revoke_key(r, api.key, now_ms=1)
+    app.extensions["tanktop"].key_cache._entries.clear()
+    assert api.post("event/7/seen/movie/2/").status_code == 401
+    assert Api(app.test_client(), "tt_unknownkeyunknownkey0").post("event/7/seen/movie/2/").status_code == 401
+
+
+def test_over_the_rate_limit_the_fast_path_answers_429_through_flask(r, settings):
+    app = create_app(settings, redis=r)
+    api = Api(app.test_client(), make_key(r, rate=1, burst=2))
+    assert [api.post(f"event/7/seen/movie/{i}/").status_code for i in range(3)] == [204, 204, 429]
+
+
+def test_redis_failures_on_the_fast_path_are_the_same_503(r, settings, monkeypatch):
+    app = create_app(settings, redis=r)
+    api = Api(app.test_client(), make_key(r))
+    api.get("event/7/seen/movie/?id=1")
+
+    def fail(*args, **kwargs):
+        raise redis_py.ConnectionError("refused")
+
+    monkeypatch.setattr(events, "apply", fail)
+    response = api.post("event/7/seen/movie/1/")
+    assert response.status_code == 503 and response.headers["Retry-After"] == "1"
+    assert response.get_json()["error"]["code"] == "unavailable"
+
+    def bug(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(events, "apply", bug)
+    response = api.post("event/7/seen/movie/1/")
+    assert response.status_code == 500 and response.get_json()["error"]["code"] == "internal_error"
+
+
+def test_ordinary_event_posts_do_not_reach_flask(r, settings):
+    from flask import request_started
+
+    app = create_app(settings, redis=r)
+    api = Api(app.test_client(), make_key(r))
+    api.get("event/7/seen/movie/?id=1")  # Flask: fills the key cache
+    started = []
+    request_started.connect(lambda sender, **extra: started.append(1), app, weak=False)
+    assert api.post("event/7/seen/movie/1/").status_code == 204
+    assert api.post("event/7/rated/movie/1/4/?ts=1763700000").status_code == 204
+    assert started == []
+    assert api.post("event/7/rated/movie/1/x/").status_code == 400  # refused: Flask answers
+    assert started == [1]
