@@ -54,6 +54,8 @@ class Event(NamedTuple):
 
 def _number(raw: Any, event: str) -> str:
     """JSON number text of a value from a URL (str) or a JSON body (int, Decimal)."""
+    if type(raw) is int:
+        return str(raw)
     if isinstance(raw, str) and _NUMBER.fullmatch(raw):
         text = raw
     elif isinstance(raw, int | Decimal) and not isinstance(raw, bool):

@@ -17,13 +17,19 @@ class _Kind:
         self.maximum = maximum
         self.pattern = re.compile(f"[{allowed}]{{1,{maximum}}}")
         self.description = description
+        self._valid: set[str] = set()  # ids that passed lately (bulk imports repeat them)
 
     def __call__(self, value: object, field: str | None = None) -> str:
+        if type(value) is str and value in self._valid:  # seen valid lately: no regex again
+            return value
         field = field or self.label
         rule = f"1-{self.maximum} characters of {self.description}"
         if not isinstance(value, str):
             raise InvalidValue(f"{field} must be a string of {rule}", fields={field: ["not a string"]})
         if self.pattern.fullmatch(value) and value not in (".", ".."):
+            if len(self._valid) >= 100_000:
+                self._valid.clear()
+            self._valid.add(value)
             return value
         if not value:
             problem = "is empty"

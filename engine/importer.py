@@ -43,9 +43,13 @@ class Progress:
 
 @dataclass(frozen=True)
 class _Chunk:
+    """Lines first_line .. first_line + count - 1, at bytes start .. end of the file (what a
+    job is handed: it reads them itself, so no line crosses a process boundary)."""
+
     first_line: int
-    lines: list[bytes]
-    end_bytes: int  # bytes of the file read up to the end of this chunk
+    count: int
+    start: int
+    end: int
 
 
 def checkpoint_path(path: Path) -> Path:
@@ -74,26 +78,44 @@ def _save_checkpoint(path: Path, service: str, last_line: int) -> None:
     os.replace(temporary, checkpoint_path(path))
 
 
-def _chunks(path: Path, start_line: int, size: int) -> Iterator[_Chunk]:
+def _line_ends(path: Path) -> Iterator[int]:
+    """The byte offset just past every line of the file (its newline, or the end of a last
+    line without one), found by scanning blocks rather than line by line."""
+    offset = 0
     with open(path, "rb") as source:
-        lines: list[bytes] = []
-        first, read = start_line, 0
-        for number, raw in enumerate(source, start=1):
-            read += len(raw)
-            if number < start_line:
-                continue
-            lines.append(raw)
-            if len(lines) == size:
-                yield _Chunk(first, lines, read)
-                lines, first = [], number + 1
-        if lines or first == start_line:
-            yield _Chunk(first, lines, read)
+        while block := source.read(1 << 20):
+            at = block.find(b"\n")
+            while at != -1:
+                yield offset + at + 1
+                at = block.find(b"\n", at + 1)
+            offset += len(block)
+            last_newline_missing = not block.endswith(b"\n")
+        if offset and last_newline_missing:
+            yield offset
 
 
-def _store(r, service: str, chunk: _Chunk, now_ms: int, log: bool, log_max: int) -> tuple[int, list[tuple]]:
-    """Parse, validate and store one chunk: (events stored, [(line, reason)] rejected)."""
+def _chunks(path: Path, start_line: int, size: int) -> Iterator[_Chunk]:
+    first, start, count = start_line, 0, 0
+    end = 0
+    for number, end in enumerate(_line_ends(path), start=1):
+        if number < start_line:
+            start = end
+            continue
+        count += 1
+        if count == size:
+            yield _Chunk(first, count, start, end)
+            first, start, count = number + 1, end, 0
+    if count or first == start_line:
+        yield _Chunk(first, count, start, end)
+
+
+def _store(r, service: str, path: str, chunk: _Chunk, now_ms: int, log: bool, log_max: int):
+    """Read, parse, validate and store one chunk: (events stored, [(line, reason)] rejected)."""
+    with open(path, "rb") as source:
+        source.seek(chunk.start)
+        lines = source.read(chunk.end - chunk.start).split(b"\n")
     good, rejected = [], []
-    for number, raw in enumerate(chunk.lines, start=chunk.first_line):
+    for number, raw in enumerate(lines[: chunk.count], start=chunk.first_line):
         if not raw.strip():
             continue
         try:
@@ -152,8 +174,8 @@ def import_events(
                         progress.first_errors.append(f"line {number}: {reason}")
                 progress.stored += stored
                 progress.rejected += len(rejected)
-                progress.bytes_read = done.end_bytes
-                progress.last_line = done.first_line + len(done.lines) - 1
+                progress.bytes_read = done.end
+                progress.last_line = done.first_line + done.count - 1
                 _save_checkpoint(path, service, progress.last_line)
                 on_progress(progress)
 
@@ -161,7 +183,7 @@ def import_events(
             # at most two chunks a job are in flight, so memory stays bounded.
             in_flight: collections.deque = collections.deque()
             for piece in _chunks(path, start_line, chunk):
-                job = (service, piece, now_ms, log, log_max)
+                job = (service, str(path), piece, now_ms, log, log_max)
                 if pool is None:
                     finish(_store(r, *job), piece)
                     continue

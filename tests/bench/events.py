@@ -122,9 +122,10 @@ def post_figures(args, directory: Path) -> tuple[Result, Result, float]:
                 r.config_resetstat()
                 result = wrk(base, "POST", None, args, script=script)
                 stats = r.info("commandstats")
-                # Commands sent (those a script runs are in commandstats too, so count these).
+                # Commands sent (what a script runs counts in commandstats too: count these).
                 calls = sum(
-                    int(stats.get(name, {}).get("calls", 0)) for name in ("cmdstat_evalsha", "cmdstat_set")
+                    int(stats.get(name, {}).get("calls", 0))
+                    for name in ("cmdstat_evalsha", "cmdstat_xadd", "cmdstat_set")
                 )
                 results.append((result, calls))
             finally:

@@ -92,3 +92,31 @@ def test_several_jobs_store_the_same_as_one(redis_server, tmp_path):
         assert {e.item: e.ms for e in entries} == {
             item: ts * 1000 for (u, item), ts in newest.items() if u == user
         }
+
+
+@pytest.mark.parametrize(
+    ("text", "chunks"),
+    [
+        ("", [(1, 0)]),
+        ("a\n", [(1, 1)]),
+        ("a\nb", [(1, 2)]),
+        ("a\nb\nc\n", [(1, 2), (3, 1)]),
+        ("a\nb\nc\nd\n", [(1, 2), (3, 2)]),
+    ],
+)
+def test_chunks_cover_every_line_once(tmp_path, text, chunks):
+    path = tmp_path / "lines"
+    path.write_bytes(text.encode())
+    found = list(importer._chunks(path, 1, 2))
+    assert [(c.first_line, c.count) for c in found] == chunks
+    data = path.read_bytes()
+    assert b"".join(data[c.start : c.end] for c in found) == data
+
+
+def test_chunks_start_at_the_resume_line(tmp_path):
+    path = tmp_path / "lines"
+    path.write_bytes(b"a\nb\nc\nd\ne")
+    found = list(importer._chunks(path, 3, 2))
+    assert [(c.first_line, c.count) for c in found] == [(3, 2), (5, 1)]
+    assert path.read_bytes()[found[0].start : found[1].end] == b"c\nd\ne"
+    assert [(c.first_line, c.count) for c in importer._chunks(path, 9, 2)] == [(9, 0)]
