@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: run test bench lock clean
+.PHONY: run test bench bench-events lock clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -32,6 +32,10 @@ test: $(VENV)/.installed-dev
 # Profile GET/PATCH against a bare Flask handler (needs wrk: apt-get install wrk).
 bench: $(VENV)/.installed-dev
 	$(BIN)/python -m tests.bench.profiles
+
+# Event import (1M events), Redis memory per event, event POST against a bare handler.
+bench-events: $(VENV)/.installed-dev
+	$(BIN)/python -m tests.bench.events
 
 # Re-pin every dependency: resolve in a throwaway venv and write constraints.txt.
 lock:
