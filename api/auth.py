@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, g, request
 
-from api.context import state
+from api.context import AppState, state
 from api.errors import ApiError
 from engine.clock import now_ms
 from engine.errors import RateLimited
+from engine.tenants import ApiKey
 
 
 def commercial(blueprint: Blueprint) -> Blueprint:
@@ -35,6 +36,16 @@ def plan_of(app: Flask, endpoint: str) -> str:
     names = [".".join(parts[: i + 1]) for i in range(len(parts))]
     commercial_ = any(getattr(app.blueprints.get(name), "plan", None) == "commercial" for name in names)
     return "commercial" if commercial_ else "free"
+
+
+def admit(app: AppState, record: ApiKey, now: int) -> None:
+    """Take one request from the key's rate limit, or raise RateLimited (429)."""
+    rate, burst = record.limits(app.settings.rate_limit, app.settings.rate_burst)
+    wait = app.limiter.admit(app.redis, record.key_id, rate=rate, burst=burst, now_ms=now)
+    if wait:
+        raise RateLimited(
+            f"more than {rate:g} requests a second (burst {burst}) on this key", retry_after=wait
+        )
 
 
 def protect(blueprint: Blueprint, *, bearer: bool = False) -> None:
@@ -69,10 +80,5 @@ def protect(blueprint: Blueprint, *, bearer: bool = False) -> None:
             raise ApiError(401, "unknown_key", "unknown API key")
         if not record.active:
             raise ApiError(401, "revoked_key", "this API key has been revoked")
-        rate, burst = record.limits(app.settings.rate_limit, app.settings.rate_burst)
-        wait = app.limiter.admit(app.redis, record.key_id, rate=rate, burst=burst, now_ms=now_ms())
-        if wait:
-            raise RateLimited(
-                f"more than {rate:g} requests a second (burst {burst}) on this key", retry_after=wait
-            )
+        admit(app, record, now_ms())
         g.api_key = record

@@ -25,7 +25,10 @@ def check_json_content_type() -> None:
 
 
 def raw(limit: int) -> bytes:
-    """The body's bytes, refusing more than `limit`."""
+    """The body's bytes, refusing more than `limit` and compressed bodies."""
+    encoding = request.headers.get("Content-Encoding", "identity").strip().lower()
+    if encoding != "identity":
+        raise ApiError(415, "unsupported_media_type", f"Content-Encoding {encoding} is not accepted")
     length = request.content_length
     if length is not None and length > limit:
         raise ApiError(413, "too_large", f"the body has {length} bytes; at most {limit} are allowed")
@@ -37,11 +40,6 @@ def raw(limit: int) -> bytes:
 
 def json_object(limit: int, *, required: bool = True) -> dict[str, Any]:
     """The body as a JSON object (numbers exact). No body at all is `{}` unless required."""
-    encoding = request.headers.get("Content-Encoding", "identity").strip().lower()
-    if encoding != "identity":
-        raise ApiError(
-            415, "unsupported_media_type", f"Content-Encoding {encoding} is not accepted; send plain JSON"
-        )
     data = raw(limit)
     if not data and not required:
         return {}

@@ -106,20 +106,7 @@ def register(app: Flask) -> None:
         return error_response(error.code or 500, _code_of(error), _http_message(error), headers=headers)
 
     def unavailable(error: Exception):
-        log.warning("redis unavailable: %s: %s", type(error).__name__, error)
-        if outcome_unknown(error):
-            # The command was sent: it may have run. Say so; every write but POST user/ is
-            # idempotent, so a retry is safe.
-            code, message = (
-                "timeout",
-                "the data store did not answer in time; the request may or may not have taken effect",
-            )
-        else:
-            code, message = (
-                "unavailable",
-                "the data store is unavailable; nothing was changed; try again shortly",
-            )
-        return error_response(503, code, message, headers={"Retry-After": "1"})
+        return error_response(**unavailable_error(error))
 
     for kind in UNAVAILABLE:
         app.register_error_handler(kind, unavailable)

@@ -5,10 +5,11 @@ Flask spends about as much time setting up and tearing down a request (contexts,
 signals, a Response object) as the engine spends recording the event, so this WSGI
 middleware records it directly when everything is ordinary: a key already in the cache,
 active and under its rate limit, ids and value valid, at most a `ts` in the query.
-Anything else, and every refusal, goes on to Flask untouched, whose route makes the same
-engine call and answers with the usual errors; a Redis failure here answers the same 503
-the Flask error handler gives. tests/api/test_fastpath.py runs the same requests both
-ways and compares the answers and what was stored.
+Anything else, and every refusal but the rate limit's, goes on to Flask untouched, whose
+route makes the same engine call and answers with the usual errors; over the rate limit,
+a Redis failure or a bug, this answers with the same error body as Flask's handlers.
+tests/api/test_fastpath.py runs the same requests both ways and compares the answers and
+what was stored.
 """
 
 from __future__ import annotations
@@ -20,11 +21,12 @@ from urllib.parse import unquote_plus
 
 from flask import Flask
 
+from api.auth import admit
 from api.context import AppState
-from api.errors import error_body, internal_error, unavailable_error
+from api.errors import error_body, internal_error, retry_after, unavailable_error
 from engine import events
 from engine.clock import now_ms
-from engine.errors import UNAVAILABLE, EngineError
+from engine.errors import UNAVAILABLE, EngineError, RateLimited
 
 log = logging.getLogger(__name__)
 
@@ -35,21 +37,24 @@ class EventFastPath:
         self.flask = app.wsgi_app
 
     def __call__(self, environ, start_response):
-        if environ.get("REQUEST_METHOD") == "POST":
+        if environ.get("REQUEST_METHOD") != "POST":
+            return self.flask(environ, start_response)
+        try:
             made = self._event(environ)
             if made is not None:
-                try:
-                    events.apply(
-                        self.state.redis, made[0], [made[1]], log_max=self.state.settings.event_log_max
-                    )
-                except UNAVAILABLE as error:
-                    return self._error(start_response, **unavailable_error(error))
-                except Exception:  # as Flask's handler would: logged, and a JSON 500
-                    log.exception("unhandled error recording an event")
-                    return self._error(start_response, **internal_error())
-                start_response("204 NO CONTENT", [])
-                return []
-        return self.flask(environ, start_response)
+                events.apply(self.state.redis, made[0], [made[1]], log_max=self.state.settings.event_log_max)
+        except RateLimited as error:
+            headers = {"Retry-After": retry_after(error.retry_after)}
+            return self._error(start_response, 429, error.code, error.message, headers)
+        except UNAVAILABLE as error:
+            return self._error(start_response, **unavailable_error(error))
+        except Exception:  # as Flask's handler would: logged, and a JSON 500
+            log.exception("unhandled error recording an event")
+            return self._error(start_response, **internal_error())
+        if made is None:
+            return self.flask(environ, start_response)
+        start_response("204 NO CONTENT", [])
+        return []
 
     def _event(self, environ) -> tuple[str, events.Event] | None:
         """(service, event) when this request is an ordinary event POST, else None."""
@@ -71,9 +76,7 @@ class EventFastPath:
             made = events.make(*parts[5:9], value, unquote_plus(query[3:]) if query else None, now_ms=now)
         except EngineError:
             return None
-        rate, burst = record.limits(state.settings.rate_limit, state.settings.rate_burst)
-        if state.limiter.admit(state.redis, record.key_id, rate=rate, burst=burst, now_ms=now):
-            return None  # Flask answers the 429 (its own check fails the same way)
+        admit(state, record, now)
         return record.service, made
 
     @staticmethod

@@ -27,7 +27,7 @@ def limit(default: int = events.DEFAULT_PAGE, maximum: int = events.MAX_PAGE) ->
     raw = request.args.get("limit")
     if raw is None:
         return default
-    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+    if not (raw.isascii() and raw.isdecimal()) or not 1 <= int(raw) <= maximum:
         raise ApiError(
             400,
             "invalid_value",

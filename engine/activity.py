@@ -15,7 +15,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from engine import errors, exactjson, ids, keys, scripts, times
+from engine import errors, events, exactjson, ids, keys, scripts, times
 
 ASSET_TYPE = "asset"
 STATS = ("play_count", "view_time", "pause_time", "last_played_on")
@@ -24,12 +24,20 @@ MAX_ENTRIES = 10_000
 _ingest = scripts.load("ingest_activity")
 
 
+LARGEST = 2**53 - 1  # what every JSON reader holds exactly
+
+
 def _whole(value: Any, where: str, problems: dict) -> int | None:
-    if isinstance(value, bool) or not isinstance(value, int | Decimal) or value != int(value):
+    """A whole number from 0 to LARGEST, else None and a problem noted. (Bounded before
+    int() is taken: 1e5000 is a JSON number too.)"""
+    if isinstance(value, bool) or not isinstance(value, int | Decimal):
         problems[where] = ["must be a whole number"]
         return None
-    if value < 0:
-        problems[where] = ["cannot be negative"]
+    if not 0 <= value <= LARGEST:
+        problems[where] = [f"must be from 0 to {LARGEST}"]
+        return None
+    if value != int(value):
+        problems[where] = ["must be a whole number"]
         return None
     return int(value)
 
@@ -107,8 +115,11 @@ def _keys(service: str, subscriber: str) -> list[str]:
     ]
 
 
-def ingest(r, service: str, subscriber: str, upload: Any, *, delta: bool, now_ms: int) -> None:
-    """Store an activity upload, all or nothing (InvalidValue: nothing stored)."""
+def ingest(
+    r, service: str, subscriber: str, upload: Any, *, delta: bool, now_ms: int, log_max: int = events.LOG_MAX
+) -> None:
+    """Store an activity upload, all or nothing (InvalidValue: nothing stored); the changes
+    it made go to the analytics log like any event."""
     ids.user_id(subscriber, "subscriber id")
     favorites, views = _check(upload, subscriber, now_ms)
     replaced = "all" if not delta else ("favorites" if favorites is not None else "")
@@ -121,7 +132,15 @@ def ingest(r, service: str, subscriber: str, upload: Any, *, delta: bool, now_ms
     favorites = favorites or []
     lists = [f"{ASSET_TYPE}|watchlist", f"{ASSET_TYPE}|rated"]
     args = [now_ms, *lists, replaced, len(stats) // 2, len(favorites), *stats, *favorites, *ratings]
-    _ingest(r, _keys(service, subscriber), args)
+    changes = _ingest(r, _keys(service, subscriber), args)
+    made = [
+        events.Event(subscriber, event, item_type, asset, value, int(ms), op == "-")
+        for op, (item_type, _, event), asset, ms, value in (
+            (changes[i], changes[i + 1].partition("|"), changes[i + 2], changes[i + 3], changes[i + 4])
+            for i in range(0, len(changes), 5)
+        )
+    ]
+    events.append_log(r, service, made, log_max=log_max)
 
 
 def read(r, service: str, subscriber: str) -> dict[str, Any]:

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, NamedTuple
+
+import redis
 
 from engine import errors, exactjson, ids, keys, scripts, times
 
@@ -23,6 +24,8 @@ from engine import errors, exactjson, ids, keys, scripts, times
 NO_VALUE = frozenset({"watchlist", "seen", "hide", "detail", "consumed", "displayed"})
 #: Events whose value is a time (channel viewing): Unix seconds or ISO 8601, default now.
 TIME_VALUE = frozenset({"start", "end"})
+#: Names no event may have: a list read answers {"<event>": {...}, "items": [...]}.
+RESERVED = frozenset({"items"})
 #: Events whose value is required: a rating (negative = dislike), minutes watched (>= 0).
 RATING, PROGRESS = "rated", "progress"
 
@@ -32,11 +35,11 @@ DEFAULT_PAGE = 100
 LOG_MAX = 1_000_000  # analytics stream entries kept (approximately)
 LOG_CALL = 2000  # log entries appended by one script call
 
-_NUMBER = re.compile(r"-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?")
 
 _apply = scripts.load("apply_events")
 _log = scripts.load("log_events")
 _list = scripts.load("list_events")
+_forget = scripts.load("forget_log_purge")
 
 
 class Event(NamedTuple):
@@ -56,7 +59,7 @@ def _number(raw: Any, event: str) -> str:
     """JSON number text of a value from a URL (str) or a JSON body (int, Decimal)."""
     if type(raw) is int:
         return str(raw)
-    if isinstance(raw, str) and _NUMBER.fullmatch(raw):
+    if isinstance(raw, str) and exactjson.NUMBER.fullmatch(raw):
         text = raw
     elif isinstance(raw, int | Decimal) and not isinstance(raw, bool):
         text = exactjson.dumps(raw)
@@ -104,6 +107,8 @@ def make(
     """A validated event (or deletion); InvalidValue says which part is wrong."""
     ids.user_id(user)
     ids.event_name(event)
+    if event in RESERVED:
+        raise errors.InvalidValue(f"{event} is a reserved name", fields={"event": ["reserved"]})
     ids.item_type(item_type)
     ids.item_id(item)
     ms = now_ms if ts is None else times.parse(ts, now_ms=now_ms)
@@ -112,8 +117,7 @@ def make(
 
 
 LINE_FIELDS = frozenset({"user_id", "event", "item_type", "item_id", "value", "ts"})
-_REQUIRED_ORDER = ("user_id", "event", "item_type", "item_id")
-_REQUIRED = frozenset(_REQUIRED_ORDER)
+REQUIRED = ("user_id", "event", "item_type", "item_id")
 
 
 def from_line(line: Any, *, now_ms: int) -> Event:
@@ -121,20 +125,23 @@ def from_line(line: Any, *, now_ms: int) -> Event:
     {"user_id", "event", "item_type", "item_id", "value"?, "ts"?}."""
     if not isinstance(line, dict):
         raise errors.InvalidValue("a line must be a JSON object")
-    unknown = sorted(set(line) - LINE_FIELDS)
-    if unknown:
+    if not line.keys() <= LINE_FIELDS:
+        unknown = sorted(set(line) - LINE_FIELDS)
         raise errors.InvalidValue(
             f"unknown field {unknown[0]}", fields={name: ["unknown field"] for name in unknown}
         )
-    missing = [name for name in _REQUIRED if name not in line]
+    missing = [name for name in REQUIRED if name not in line]
     if missing:
         raise errors.InvalidValue(f"{missing[0]} is missing", fields={name: ["missing"] for name in missing})
+    value = line.get("value")
+    if isinstance(value, str) and line["event"] not in TIME_VALUE:
+        raise errors.InvalidValue("value must be a JSON number", fields={"value": ["not a number"]})
     return make(
         line["user_id"],
         line["event"],
         line["item_type"],
         line["item_id"],
-        line.get("value"),
+        value,
         line.get("ts"),
         now_ms=now_ms,
     )
@@ -198,6 +205,14 @@ def queue(
         )
     _queue_log(batch, service, events, log_max, log)
     return positions
+
+
+def append_log(r, service: str, events: Sequence[Event], *, log_max: int = LOG_MAX) -> None:
+    """Only the analytics log entries of `events` (stored some other way)."""
+    if events:
+        batch = scripts.Batch(r)
+        _queue_log(batch, service, events, log_max, True)
+        batch.execute()
 
 
 def apply(
@@ -265,6 +280,8 @@ def _encode_cursor(ms: int, item: str) -> str:
 def _decode_cursor(cursor: str) -> tuple[int, str]:
     try:
         ms, _, item = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode().partition("|")
+        if not (ms.isascii() and ms.isdecimal()):  # a time in the list is never negative
+            raise ValueError(ms)
         return int(ms), ids.item_id(item)
     except (binascii.Error, UnicodeDecodeError, ValueError, errors.InvalidValue):
         raise errors.InvalidValue(
@@ -306,57 +323,56 @@ def page(
 #: (service, item type) -> events seen with lists of that type: the lists the all-lists read
 #: asks about in its first round trip (a second one covers any it did not know). Bounded.
 _known_lists: dict[tuple[str, str], set[str]] = {}
-_KNOWN_MAX = 10_000
+_KNOWN_MAX = 10_000  # (service, item type) pairs remembered
+SPECULATE_MAX = 32  # lists read before knowing the user has them; past this, ask first
 
 
-def _present_items(items: list[str], scores: list, values: list) -> dict[str, str]:
-    return {
-        item: value or "" for item, score, value in zip(items, scores, values, strict=True) if _present(score)
-    }
-
-
-def _read_lists(r, service: str, user: str, item_type: str, names: Sequence[str], items: list[str]) -> dict:
-    """{event: {item: value}} for the given lists of the user, in one round trip."""
-    pipe = r.pipeline(transaction=False)
+def _queue_list_reads(pipe, service: str, user: str, item_type: str, names, items: list[str]) -> None:
     for event in names:
         pipe.zmscore(keys.event_times(service, user, item_type, event), items)
         pipe.hmget(keys.event_values(service, user, item_type, event), items)
-    replies = pipe.execute()
-    return {
-        event: _present_items(items, scores, values)
-        for event, scores, values in zip(names, replies[0::2], replies[1::2], strict=True)
-    }
+
+
+def _list_replies(names, replies: list, items: list[str]) -> dict[str, dict[str, str]]:
+    """{event: {item: value}} from _queue_list_reads' replies (items in the list only)."""
+    found = {}
+    for event, scores, values in zip(names, replies[0::2], replies[1::2], strict=True):
+        found[event] = {
+            item: value or ""
+            for item, score, value in zip(items, scores, values, strict=True)
+            if _present(score)
+        }
+    return found
 
 
 def memberships(
     r, service: str, user: str, item_type: str, item_ids: Sequence[str]
 ) -> dict[str, dict[str, str]]:
     """For every list of `item_type` the user has: which of `item_ids` are in it, with values.
-    One round trip when this process knows the service's lists of that type already."""
+    One round trip when this process already knows the service's lists of that type (the
+    user's own list set comes in the same round trip, so nothing is missed or invented)."""
     ids.user_id(user)
     ids.item_type(item_type)
     unique = _check_ids(item_ids)
     if not unique:
         return {}
     known = sorted(_known_lists.get((service, item_type), ()))
+    if len(known) > SPECULATE_MAX:
+        known = []
     pipe = r.pipeline(transaction=False)
     pipe.smembers(keys.event_lists(service, user))
-    for event in known:
-        pipe.zmscore(keys.event_times(service, user, item_type, event), unique)
-        pipe.hmget(keys.event_values(service, user, item_type, event), unique)
-    replies = pipe.execute()
-    mine = {name.partition("|")[2] for name in replies[0] if name.partition("|")[0] == item_type}
-    found = {
-        event: _present_items(unique, scores, values)
-        for event, scores, values in zip(known, replies[1::2], replies[2::2], strict=True)
-        if event in mine
-    }
-    unknown = sorted(mine - set(known))
-    if unknown:
-        found.update(_read_lists(r, service, user, item_type, unknown, unique))
+    _queue_list_reads(pipe, service, user, item_type, known, unique)
+    mine_raw, *replies = pipe.execute()
+    mine = {name.partition("|")[2] for name in mine_raw if name.partition("|")[0] == item_type}
+    found = {event: items for event, items in _list_replies(known, replies, unique).items() if event in mine}
+    missed = sorted(mine - set(known))
+    if missed:
+        pipe = r.pipeline(transaction=False)
+        _queue_list_reads(pipe, service, user, item_type, missed, unique)
+        found.update(_list_replies(missed, pipe.execute(), unique))
         if len(_known_lists) > _KNOWN_MAX:
             _known_lists.clear()
-        _known_lists.setdefault((service, item_type), set()).update(unknown)
+        _known_lists.setdefault((service, item_type), set()).update(missed)
     return {event: found[event] for event in sorted(found) if found[event]}
 
 
@@ -392,10 +408,15 @@ def filter_items(
     return [item for item in item_ids if (included is None or item in included) and item not in excluded]
 
 
-def request_log_purge(r, service: str, user: str, *, now_ms: int) -> None:
-    """Note that the user's entries up to now are to leave the analytics log (the periodic
-    sweep deletes them: scanning a long stream is no work for a request)."""
-    r.hset(keys.log_purges(service), user, now_ms)
+def request_log_purge(r, service: str, user: str) -> None:
+    """Note that the user's entries in the analytics log, up to its newest entry now, are to
+    go (the periodic sweep deletes them: scanning a long stream is no work for a request).
+    The cutoff is an entry id, from Redis's clock, not any web host's."""
+    try:
+        cutoff = r.xinfo_stream(keys.event_log(service))["last-generated-id"]
+    except redis.ResponseError:  # no log yet: nothing to delete
+        return
+    r.hset(keys.log_purges(service), user, cutoff)
     r.sadd(keys.log_purge_services(), service)
 
 
@@ -404,26 +425,31 @@ def pending_log_purges(r) -> list[str]:
     return sorted(r.smembers(keys.log_purge_services()))
 
 
+def _entry_id(text: str) -> tuple[int, int]:
+    ms, _, sequence = text.partition("-")
+    return int(ms), int(sequence or 0)
+
+
 def purge_log(r, service: str, *, chunk: int = 1000) -> int:
     """Delete from the service's analytics log every entry of the users whose purge is
-    pending, up to the time of each purge; returns how many entries went."""
-    pending = {user: int(ms) for user, ms in r.hgetall(keys.log_purges(service)).items()}
+    pending, up to each purge's cutoff; returns how many entries went."""
+    stored = r.hgetall(keys.log_purges(service))
+    pending = {user: _entry_id(cutoff) for user, cutoff in stored.items()}
     log, deleted, start = keys.event_log(service), 0, "-"
     while pending:
         entries = r.xrange(log, min=start, max="+", count=chunk)
         doomed = [
             entry_id
             for entry_id, fields in entries
-            if fields.get("user") in pending and int(entry_id.split("-")[0]) <= pending[fields["user"]]
+            if fields.get("user") in pending and _entry_id(entry_id) <= pending[fields["user"]]
         ]
         if doomed:
             deleted += r.xdel(log, *doomed)
         if len(entries) < chunk:
             break
         start = "(" + entries[-1][0]
-    for user, ms in pending.items():  # a newer purge of the same user stays pending
-        if r.hget(keys.log_purges(service), user) == str(ms):
-            r.hdel(keys.log_purges(service), user)
+    for user, cutoff in stored.items():
+        _forget(r, [keys.log_purges(service)], [user, cutoff])
     if not r.hlen(keys.log_purges(service)):
         r.srem(keys.log_purge_services(), service)
         if r.hlen(keys.log_purges(service)):  # a purge came in meanwhile

@@ -18,6 +18,9 @@ from typing import Any
 
 MAX_DEPTH = 64
 
+#: A JSON number, as text: ASCII digits only (Python's \d also takes other scripts' digits).
+NUMBER = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?")
+
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _encode_string = json.encoder.encode_basestring  # ensure_ascii=False, C-accelerated
 

@@ -1,14 +1,16 @@
 """Bulk import of an NDJSON file of events (`tanktop import events FILE`).
 
 The file is cut into chunks of lines; each chunk is parsed, validated like a POST events/
-line and stored in one round trip (engine.events.apply groups it by user). With `jobs` > 1
-the chunks are handled by that many processes, so parsing uses every core while Redis
-stores; the order in which chunks land does not matter, because per (user, event, item)
-the newest event time wins whatever the order of arrival.
+line and stored in one round trip (engine.events.apply groups it by list). With `jobs` > 1
+that many processes parse and store chunks side by side. The order in which chunks land
+does not change the result: the newest event time wins, and at equal times the rule does
+not look at arrival either (engine.events).
 
 After every chunk, the number of the last line of the stored prefix of the file is written
-to a checkpoint file beside it, so an interrupted import resumes where it stopped; lines
-stored twice change nothing. Rejected lines go, with their reasons, to `<file>.rejected`.
+to a checkpoint file beside it, so an interrupted import resumes where it stopped. Lines
+stored again on a resume leave the lists as they were, but for events without a `ts`,
+which take the time of the new run; their analytics log entries are written again.
+Rejected lines go, with their numbers and reasons, to `<file>.rejected`.
 """
 
 from __future__ import annotations
@@ -109,8 +111,8 @@ def _chunks(path: Path, start_line: int, size: int) -> Iterator[_Chunk]:
         yield _Chunk(first, count, start, end)
 
 
-def _store(r, service: str, path: str, chunk: _Chunk, now_ms: int, log: bool, log_max: int):
-    """Read, parse, validate and store one chunk: (events stored, [(line, reason)] rejected)."""
+def _parse(path: str, chunk: _Chunk, now_ms: int) -> tuple[list[events.Event], list[tuple[int, str]]]:
+    """Read, parse and validate one chunk: (events, [(line, reason)] rejected)."""
     with open(path, "rb") as source:
         source.seek(chunk.start)
         lines = source.read(chunk.end - chunk.start).split(b"\n")
@@ -122,8 +124,7 @@ def _store(r, service: str, path: str, chunk: _Chunk, now_ms: int, log: bool, lo
             good.append(events.from_line(exactjson.loads(raw, lean=True), now_ms=now_ms))
         except (exactjson.JSONError, errors.InvalidValue) as error:
             rejected.append((number, getattr(error, "message", str(error))))
-    events.apply(r, service, good, log=log, log_max=log_max)
-    return len(good), rejected
+    return good, rejected
 
 
 _worker_redis = None
@@ -133,6 +134,13 @@ def _start_worker(redis_url: str, cluster: bool) -> None:
     global _worker_redis
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C for all
     _worker_redis = engine_redis.connect(redis_url, cluster=cluster)
+
+
+def _store(r, service: str, path: str, chunk: _Chunk, now_ms: int, log: bool, log_max: int):
+    """Parse, validate and store one chunk: (events stored, [(line, reason)] rejected)."""
+    good, rejected = _parse(path, chunk, now_ms)
+    events.apply(r, service, good, log=log, log_max=log_max)
+    return len(good), rejected
 
 
 def _work(job: tuple) -> tuple[int, list[tuple]]:
@@ -157,6 +165,8 @@ def import_events(
     """Import `path` from `start_line` (1-based) on, with `jobs` processes (more than one
     needs `redis_url`); returns the final Progress. The checkpoint file is removed once the
     whole file is in."""
+    if start_line < 1:
+        raise errors.InvalidValue("the first line is line 1")
     progress = Progress(path, path.stat().st_size, last_line=start_line - 1)
     pool = None
     if jobs > 1:
@@ -164,7 +174,8 @@ def import_events(
             raise ValueError("several jobs need the Redis URL, to connect on their own")
         pool = multiprocessing.get_context("fork").Pool(jobs, _start_worker, (redis_url, cluster))
     try:
-        with open(rejected_path(path), "a", encoding="utf-8") as rejects:
+        # A fresh import starts the list of rejected lines anew; a resumed one adds to it.
+        with open(rejected_path(path), "w" if start_line == 1 else "a", encoding="utf-8") as rejects:
 
             def finish(outcome: tuple[int, list[tuple]], done: _Chunk) -> None:
                 stored, rejected = outcome
@@ -199,6 +210,6 @@ def import_events(
             pool.terminate()
             pool.join()
     checkpoint_path(path).unlink(missing_ok=True)
-    if not progress.rejected:
-        rejected_path(path).unlink(missing_ok=True)
+    if not rejected_path(path).stat().st_size:  # no line refused, in this run or a resumed one
+        rejected_path(path).unlink()
     return progress

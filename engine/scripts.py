@@ -67,7 +67,7 @@ class Batch:
 
         batch = Batch(r)
         batch.script(_apply, keys, args)
-        batch.command("xadd", stream, fields)
+        batch.raw("XADD", stream, "*", "field", "value")
         applied, entry_id = batch.execute()
     """
 
@@ -83,11 +83,6 @@ class Batch:
         script.check(keys)
         self.pipe.evalsha(script.sha, script.numkeys, *keys, *args)
         self._scripts.append((script, keys, args))
-
-    def command(self, name: str, *args: Any, **kwargs: Any) -> None:
-        """A client method by name: batch.command("hget", key, field)."""
-        getattr(self.pipe, name)(*args, **kwargs)
-        self._scripts.append(None)
 
     def raw(self, *command: Any) -> None:
         """A command as Redis spells it, without the client method's argument handling (for

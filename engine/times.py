@@ -5,18 +5,16 @@ Inside the engine a time is an integer of milliseconds since the epoch.
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from engine import exactjson
 from engine.errors import InvalidValue
 
 #: How far ahead of the server's clock an event may be stamped. An event stamped in the
 #: future would outrank every real event until that time comes (the newest event time wins).
 MAX_FUTURE_MS = 10 * 60 * 1000
-
-_NUMBER = re.compile(r"-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?")
 
 
 def parse(value: Any, *, now_ms: int, field: str = "ts") -> int:
@@ -30,7 +28,7 @@ def parse(value: Any, *, now_ms: int, field: str = "ts") -> int:
         seconds = Decimal(value)
     elif isinstance(value, float):
         seconds = Decimal(repr(value))
-    elif isinstance(value, str) and _NUMBER.fullmatch(value.strip()):
+    elif isinstance(value, str) and exactjson.NUMBER.fullmatch(value.strip()):
         seconds = Decimal(value.strip())
     elif isinstance(value, str):
         seconds = _iso_seconds(value, field)
@@ -54,6 +52,8 @@ def parse(value: Any, *, now_ms: int, field: str = "ts") -> int:
 
 def _iso_seconds(text: str, field: str) -> Decimal:
     try:
+        if not text.isascii():  # fromisoformat reads other scripts' digits too
+            raise ValueError
         moment = datetime.fromisoformat(text.strip())
     except ValueError:
         raise InvalidValue(

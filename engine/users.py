@@ -5,7 +5,7 @@ from __future__ import annotations
 from engine import events, ids, keys
 
 
-def purge(r, service: str, uid: str, *, now_ms: int) -> None:
+def purge(r, service: str, uid: str) -> None:
     """Erase every trace of the user: profile, events, lists and viewing stats at once (one
     transaction in the user's slot, retried if a new list appears meanwhile), and their
     analytics log entries by the periodic sweep."""
@@ -18,4 +18,4 @@ def purge(r, service: str, uid: str, *, now_ms: int) -> None:
         pipe.delete(*doomed)
 
     r.transaction(erase, lists_key)
-    events.request_log_purge(r, service, uid, now_ms=now_ms)
+    events.request_log_purge(r, service, uid)

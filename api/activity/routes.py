@@ -6,7 +6,7 @@ from flask import Blueprint, request
 from marshmallow import Schema, fields
 
 from api import auth, body
-from api.context import redis, service
+from api.context import redis, service, state
 from api.errors import ApiError
 from api.openapi import operation
 from api.reply import json_response
@@ -73,7 +73,8 @@ def put_activity(subscriber: str):
     refuses the whole upload (400) and changes nothing."""
     delta = _is_delta()
     upload = body.json_object(BODY_LIMIT)
-    activity.ingest(redis(), service(), subscriber, upload, delta=delta, now_ms=now_ms())
+    log_max = state().settings.event_log_max
+    activity.ingest(redis(), service(), subscriber, upload, delta=delta, now_ms=now_ms(), log_max=log_max)
     return json_response(activity.read(redis(), service(), subscriber))
 
 

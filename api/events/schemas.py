@@ -44,13 +44,6 @@ class FilterResult(Schema):
     items = fields.List(fields.String(), required=True)
 
 
-class Values(Schema):
-    """{"<event>": {"<item id>": value or null}}: the asked items that have the event."""
-
-    class Meta:
-        unknown = RAISE
-
-
 class Weights(Schema):
     recommendations = fields.Dict(keys=fields.String(), values=fields.Float())
     sections = fields.Dict(keys=fields.String(), values=fields.Float())

@@ -174,7 +174,7 @@ def delete_user(uid: str):
     if purge in ("true", "1"):
         if "If-Match" in request.headers:
             raise ApiError(400, "invalid_header", "a purge erases unconditionally: If-Match does not apply")
-        users.purge(redis(), service(), uid, now_ms=now_ms())
+        users.purge(redis(), service(), uid)
     else:
         profiles.deactivate(redis(), service(), uid, now_ms=now_ms(), if_match=_if_match())
     return no_content()

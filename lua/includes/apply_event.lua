@@ -1,6 +1,8 @@
 -- apply_event(times, values, lists, list, op, item, ms, value): record (op '+') or delete
 -- (op '-') one event of one list; the newest event time wins, so a retry or an older event
--- arriving late changes nothing. Returns 1 applied | 0 older than what is stored.
+-- arriving late changes nothing. At equal times the outcome does not depend on arrival
+-- either: a deletion wins over a record, and of two records the greater value.
+-- Returns 1 applied | 0 not newer (unchanged).
 -- `times` scores an item ms while in the list, -(ms + 1) once deleted at ms. A list's times
 -- key exists exactly while the list is in `lists`, so only a new key needs the SADD.
 local listed = {}
@@ -12,11 +14,21 @@ local function apply_event(times, values, lists, list, op, item, ms, value)
   local stored = redis.call('ZSCORE', times, item)
   if stored then
     stored = tonumber(stored)
-    if stored < 0 then
+    local deleted = stored < 0
+    if deleted then
       stored = -stored - 1
     end
     if ms < stored then
       return 0
+    end
+    if ms == stored and op == '+' then
+      if deleted then
+        return 0
+      end
+      local current = redis.call('HGET', values, item) or ''
+      if value == current or (tonumber(value) or -math.huge) <= (tonumber(current) or -math.huge) then
+        return 0
+      end
     end
   end
   if op == '+' then

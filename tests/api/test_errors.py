@@ -85,7 +85,7 @@ def test_redis_failures_are_503_with_retry_after(app, api, monkeypatch, failure,
     assert response.headers["Retry-After"] == "1"
     error = error_of(response)
     assert error["code"] == code
-    assert ("may or may not" in error["message"]) == (code == "timeout")
+    assert "may or may not have taken effect" in error["message"]  # a lost reply hides the outcome
 
 
 def test_masking_leaves_ids_that_merely_contain_tt_alone(api):

@@ -105,7 +105,7 @@ def test_batch_stores_good_lines_and_reports_bad_ones(api, r):
     result = body(api.post("events/", json=lines))
     assert (result["stored"], result["rejected"]) == (2, 4)
     assert [e["index"] for e in result["errors"]] == [1, 3, 4, 5]
-    assert "must be a number" in result["errors"][0]["error"]
+    assert "must be a JSON number" in result["errors"][0]["error"]
     assert body(api.get("event/8/rated/movie/?id=2")) == {"rated": {"2": 4.5}}
     assert r.xlen(keys.event_log("acme")) == 2
 
@@ -246,3 +246,48 @@ def test_all_lists_read_is_one_round_trip_once_the_lists_are_known(api, round_tr
     assert len(round_trips) == 1
     api.post("event/7/hide/movie/1/")  # a list this process has not read yet
     assert body(api.get("event/7/*/movie/?id=1"))["hide"] == {"1": None}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "kwargs"),
+    [
+        ("post", "event/u1/rated/movie/1/4%D9%A3/", {}),
+        ("post", "event/u1/seen/movie/1/?ts=1%D9%A3", {}),
+        ("post", "event/u1/seen/movie/1/?ts=%EF%BC%92%EF%BC%90%EF%BC%92%EF%BC%95-01-01", {}),
+        ("get", "event/u1/seen/movie/?limit=%C2%B2", {}),
+        ("post", "event/u1/items/movie/1/", {}),
+        ("get", "event/u1/seen/movie/?cursor=LTV8enp6", {}),
+    ],
+)
+def test_look_alike_digits_reserved_names_and_forged_cursors_are_400(api, r, method, path, kwargs):
+    before = snapshot(r)
+    response = getattr(api, method)(path, **kwargs)
+    assert response.status_code == 400, response.get_data(as_text=True)
+    assert snapshot(r) == before
+
+
+def test_batch_values_must_be_json_numbers(api):
+    lines = [
+        {"user_id": "7", "event": "rated", "item_type": "movie", "item_id": "1", "value": "3"},
+        {"user_id": "7", "event": "start", "item_type": "channel", "item_id": "c", "value": "1763700000"},
+    ]
+    result = body(api.post("events/", json=lines))
+    assert (result["stored"], result["rejected"]) == (1, 1) and result["errors"][0]["index"] == 0
+
+
+def test_a_compressed_batch_is_415(api):
+    response = api.post(
+        "events/", data=b"\x1f\x8b", content_type="application/json", headers={"Content-Encoding": "gzip"}
+    )
+    assert response.status_code == 415
+
+
+def test_paging_goes_on_when_the_cursor_item_moved(api):
+    for name in ("A", "B", "a", "b", "C"):  # one time: byte order B < C < a < b ... reversed
+        api.post(f"event/7/seen/movie/{name}/?ts=1763700000")
+    first = api.get("event/7/seen/movie/?limit=2")
+    assert [e["id"] for e in body(first)["items"]] == ["b", "a"]
+    link = first.headers["Link"]
+    api.delete("event/7/seen/movie/a/")  # the cursor's item goes
+    rest = api.client.get(link[1 : link.index(">")].replace("http://localhost", ""))
+    assert [e["id"] for e in body(rest)["items"]] == ["C", "B"]

@@ -53,23 +53,23 @@ def test_the_fast_path_answers_as_flask_does(apps, r, method, path):
     fast.get("event/7/seen/movie/?id=1")  # puts the key in the fast app's cache
     r.delete(*keys.user_keys("acme", "7", r.smembers(keys.event_lists("acme", "7"))), keys.event_log("acme"))
     fast_answer = answer(getattr(fast, method)(path))
-    fast_state = _state(r)
+    fast_state = _state(r, path)
     r.delete(*keys.user_keys("acme", "7", r.smembers(keys.event_lists("acme", "7"))), keys.event_log("acme"))
     slow_answer = answer(getattr(slow, method)(path))
     assert fast_answer == slow_answer
-    assert fast_state == _state(r)
+    assert fast_state == _state(r, path)
 
 
-def _state(r):
-    """What was stored; without ts, each request stamps its own now, so times are left out."""
+def _state(r, path):
+    """What was stored; times too, unless the request has none (each side stamps its now)."""
+    timed = "ts=" in path
     lists = sorted(r.smembers(keys.event_lists("acme", "7")))
-    stored = {
-        name: [
-            (e.item, e.value) for e in events.page(r, "acme", "7", name.split("|")[1], name.split("|")[0])[0]
-        ]
-        for name in lists
-    }
-    log = [{k: v for k, v in fields.items() if k != "ts"} for _, fields in r.xrange(keys.event_log("acme"))]
+    stored = {}
+    for name in lists:
+        item_type, _, event = name.partition("|")
+        entries = events.page(r, "acme", "7", event, item_type)[0]
+        stored[name] = [(e.item, e.value, e.ms if timed else None) for e in entries]
+    log = [{k: v for k, v in f.items() if timed or k != "ts"} for _, f in r.xrange(keys.event_log("acme"))]
     return stored, log
 
 
@@ -85,10 +85,35 @@ def test_an_uncached_or_revoked_key_goes_through_flask(r, settings):
     assert Api(app.test_client(), "tt_unknownkeyunknownkey0").post("event/7/seen/movie/2/").status_code == 401
 
 
-def test_over_the_rate_limit_the_fast_path_answers_429_through_flask(r, settings):
+def test_over_the_rate_limit_the_fast_path_answers_429_once_charged(r, settings, monkeypatch):
+    from engine import ratelimit
+
     app = create_app(settings, redis=r)
-    api = Api(app.test_client(), make_key(r, rate=1, burst=2))
-    assert [api.post(f"event/7/seen/movie/{i}/").status_code for i in range(3)] == [204, 204, 429]
+    api = Api(app.test_client(), make_key(r, rate=1, burst=3))
+    api.get("event/7/seen/movie/?id=1")  # Flask: fills the cache, takes a token
+    taken = []
+    real_take = ratelimit.take
+    monkeypatch.setattr(ratelimit, "take", lambda *a, **k: taken.append(1) or real_take(*a, **k))
+    statuses = [api.post(f"event/7/seen/movie/{i}/").status_code for i in range(3)]
+    assert statuses == [204, 204, 429]
+    assert len(taken) == 3  # one bucket visit a request, the refused one too
+    refused = api.post("event/7/seen/movie/9/")
+    assert refused.headers["Retry-After"] == "1" and refused.get_json()["error"]["code"] == "rate_limited"
+
+
+def test_a_redis_failure_in_the_rate_limit_is_a_json_503_too(r, settings, monkeypatch):
+    from engine import ratelimit
+
+    app = create_app(settings, redis=r)
+    api = Api(app.test_client(), make_key(r, rate=1, burst=5))
+    api.get("event/7/seen/movie/?id=1")
+
+    def down(*args, **kwargs):
+        raise redis_py.ConnectionError("refused")
+
+    monkeypatch.setattr(ratelimit, "take", down)
+    response = api.post("event/7/seen/movie/1/")
+    assert response.status_code == 503 and response.get_json()["error"]["code"] == "unavailable"
 
 
 def test_redis_failures_on_the_fast_path_are_the_same_503(r, settings, monkeypatch):
@@ -100,9 +125,11 @@ def test_redis_failures_on_the_fast_path_are_the_same_503(r, settings, monkeypat
         raise redis_py.ConnectionError("refused")
 
     monkeypatch.setattr(events, "apply", fail)
-    response = api.post("event/7/seen/movie/1/")
-    assert response.status_code == 503 and response.headers["Retry-After"] == "1"
-    assert response.get_json()["error"]["code"] == "unavailable"
+    fast = api.post("event/7/seen/movie/1/")
+    slow = api.post("event/7/seen/movie/1/?ts=1763700000&via=flask")  # not ordinary: Flask answers
+    assert fast.status_code == slow.status_code == 503
+    assert fast.headers["Retry-After"] == slow.headers["Retry-After"] == "1"
+    assert fast.get_json() == slow.get_json()
 
     def bug(*args, **kwargs):
         raise RuntimeError("boom")

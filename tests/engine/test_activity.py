@@ -135,3 +135,29 @@ def test_a_matching_user_id_in_the_body_is_fine(r):
 def test_stats_live_with_the_users_other_keys(r):
     ingest(r, FULL)
     assert keys.activity_stats(SVC, SUB) in keys.user_keys(SVC, SUB)
+
+
+@pytest.mark.parametrize("number", ["1e5000", "9" * 4301, "1e400", "9007199254740992"])
+def test_stats_beyond_what_json_readers_hold_are_refused(r, number):
+    from engine import exactjson
+
+    upload = exactjson.loads('{"view_data": [{"asset_id": "a", "play_count": ' + number + "}]}")
+    with pytest.raises(errors.InvalidValue) as caught:
+        ingest(r, upload)
+    assert "from 0 to" in caught.value.fields["view_data[0].play_count"][0]
+
+
+def test_a_full_upload_replaces_items_stamped_ahead_of_now(r):
+    events.apply(r, SVC, [events.make(SUB, "watchlist", "asset", "x", ts=(NOW + 120_000) / 1000, now_ms=NOW)])
+    ingest(r, {"favorites": ["y"]}, delta=False)
+    assert stored(r)["favorites"] == ["y"]
+    ingest(r, {"favorites": ["x"]}, delta=False, now=NOW + 1)
+    assert stored(r)["favorites"] == ["x"]
+
+
+def test_uploads_go_to_the_analytics_log(r):
+    ingest(r, FULL)
+    ingest(r, {"favorites": ["a2"]}, now=NOW + 1)
+    entries = [(f["event"], f["item"], f["action"]) for _, f in r.xrange(keys.event_log(SVC))]
+    assert ("watchlist", "a1", "record") in entries and ("rated", "a1", "record") in entries
+    assert entries[-1] == ("watchlist", "a1", "delete") or ("watchlist", "a1", "delete") in entries

@@ -88,8 +88,21 @@ def test_newest_event_time_wins_whatever_the_arrival_order(r):
     fresh = make("7", "rated", "movie", "1", "5", ts=at(10))
     assert events.apply(r, SVC, [fresh, late]) == [True, False]
     assert events.values_of(r, SVC, "7", "rated", "movie", ["1"]) == {"1": "5"}
-    assert events.apply(r, SVC, [fresh]) == [True]  # a retry: same result
+    assert events.apply(r, SVC, [fresh]) == [False]  # a retry: nothing to change
     assert events.values_of(r, SVC, "7", "rated", "movie", ["1"]) == {"1": "5"}
+
+
+@pytest.mark.parametrize("order", [(0, 1, 2), (2, 1, 0), (1, 2, 0)])
+def test_at_equal_times_the_outcome_does_not_depend_on_arrival(r, order):
+    same = [make("7", "rated", "movie", "1", value, ts=at(30)) for value in ("2", "5", "3")]
+    events.apply(r, SVC, [same[i] for i in order])
+    assert events.values_of(r, SVC, "7", "rated", "movie", ["1"]) == {"1": "5"}  # the greater value
+    record, delete = (
+        make("7", "seen", "movie", "2", ts=at(30)),
+        make("7", "seen", "movie", "2", ts=at(30), delete=True),
+    )
+    events.apply(r, SVC, [record, delete, record] if order[0] else [delete, record])
+    assert events.values_of(r, SVC, "7", "seen", "movie", ["2"]) == {}  # a deletion beats a record
 
 
 def test_a_late_event_cannot_undo_a_newer_deletion(r):
@@ -242,15 +255,41 @@ def test_log_purge_deletes_only_the_purged_users_entries_up_to_the_purge(r):
     events.apply(
         r, SVC, [make("7", "seen", "movie", str(i)) for i in range(2500)] + [make("8", "seen", "movie", "1")]
     )
-    events.request_log_purge(r, SVC, "7", now_ms=2**62)
+    events.request_log_purge(r, SVC, "7")
+    events.apply(r, SVC, [make("7", "seen", "movie", "after")])  # logged after the purge: kept
     assert events.pending_log_purges(r) == [SVC]
     assert events.purge_log(r, SVC, chunk=700) == 2500
-    assert [f["user"] for _, f in r.xrange(keys.event_log(SVC))] == ["8"]
+    assert [(f["user"], f["item"]) for _, f in r.xrange(keys.event_log(SVC))] == [("8", "1"), ("7", "after")]
     assert events.pending_log_purges(r) == []
 
 
-def test_log_purge_keeps_entries_logged_after_the_purge(r):
+def test_a_purge_before_any_log_has_nothing_to_sweep(r):
+    events.request_log_purge(r, SVC, "7")
+    assert events.pending_log_purges(r) == []
+
+
+def test_a_newer_purge_of_the_same_user_stays_pending(r, monkeypatch):
     events.apply(r, SVC, [make("7", "seen", "movie", "1")])
-    events.request_log_purge(r, SVC, "7", now_ms=0)  # before every entry
-    assert events.purge_log(r, SVC) == 0
-    assert r.xlen(keys.event_log(SVC)) == 1
+    events.request_log_purge(r, SVC, "7")
+    real_xrange = r.xrange
+
+    def purge_again_meanwhile(*args, **kwargs):
+        entries = real_xrange(*args, **kwargs)
+        events.apply(r, SVC, [make("7", "seen", "movie", "2")])
+        events.request_log_purge(r, SVC, "7")
+        return entries
+
+    monkeypatch.setattr(r, "xrange", purge_again_meanwhile)
+    assert events.purge_log(r, SVC) == 1
+    assert events.pending_log_purges(r) == [SVC]  # the second purge is still to sweep
+    monkeypatch.setattr(r, "xrange", real_xrange)
+    assert events.purge_log(r, SVC) == 1
+    assert r.xlen(keys.event_log(SVC)) == 0
+
+
+def test_all_lists_read_stays_right_past_the_speculation_cap(r):
+    lists = [f"custom{i}" for i in range(events.SPECULATE_MAX + 5)]
+    events.apply(r, SVC, [make("9", name, "movie", "1") for name in lists])  # the service knows them all
+    events.memberships(r, SVC, "9", "movie", ["1"])
+    events.apply(r, SVC, [make("7", "custom3", "movie", "1")])
+    assert events.memberships(r, SVC, "7", "movie", ["1"]) == {"custom3": {"1": ""}}

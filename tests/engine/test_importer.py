@@ -120,3 +120,41 @@ def test_chunks_start_at_the_resume_line(tmp_path):
     assert [(c.first_line, c.count) for c in found] == [(3, 2), (5, 1)]
     assert path.read_bytes()[found[0].start : found[1].end] == b"c\nd\ne"
     assert [(c.first_line, c.count) for c in importer._chunks(path, 9, 2)] == [(9, 0)]
+
+
+@pytest.mark.real_redis
+def test_equal_times_end_the_same_however_many_jobs(redis_server, tmp_path):
+    from engine import redis as engine_redis
+
+    r = engine_redis.connect(redis_server.url)
+    rows = []
+    for value in (3, 5, 1, 4, 2, 0):  # the same (user, item, time) rated again in later chunks
+        rows += [line("7", str(i), "rated", value=value, ts=1763000000) for i in range(40)]
+    path = write(tmp_path / "events.ndjson", rows)
+    results = []
+    for jobs in (1, 3):
+        r.flushall()
+        importer.import_events(r, SVC, path, now_ms=NOW, chunk=30, jobs=jobs, redis_url=redis_server.url)
+        results.append(events.values_of(r, SVC, "7", "rated", "movie", [str(i) for i in range(40)]))
+    assert results[0] == results[1] == {str(i): "5" for i in range(40)}
+
+
+def test_a_resumed_import_keeps_the_earlier_rejections(r, tmp_path):
+    path = write(tmp_path / "events.ndjson", ["junk", line("7", "1"), line("7", "2")])
+
+    def interrupt(progress):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        importer.import_events(r, SVC, path, now_ms=NOW, chunk=2, on_progress=interrupt)
+    importer.import_events(r, SVC, path, now_ms=NOW, chunk=2, start_line=importer.resume_line(path, SVC))
+    assert [json.loads(t)["line"] for t in importer.rejected_path(path).read_text().splitlines()] == [1]
+    importer.import_events(r, SVC, write(path, [line("7", "1")]), now_ms=NOW)  # a fresh run starts anew
+    assert not importer.rejected_path(path).exists()
+
+
+def test_the_first_line_is_line_one(r, tmp_path):
+    from engine import errors
+
+    with pytest.raises(errors.InvalidValue):
+        importer.import_events(r, SVC, write(tmp_path / "e", [line("7", "1")]), now_ms=NOW, start_line=0)

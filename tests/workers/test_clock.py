@@ -47,7 +47,7 @@ def test_a_worker_runs_the_sweep_and_purged_entries_leave_the_log(rq_conn, redis
             events.make("8", "seen", "movie", "1", now_ms=NOW),
         ],
     )
-    events.request_log_purge(r, "acme", "7", now_ms=2**62)
+    events.request_log_purge(r, "acme", "7")
     clock.tick(rq_conn, {"workers.jobs.sweep_log_purges": 60})
     queue = queues.queue(queues.DEFAULT, rq_conn)
     SimpleWorker([queue], connection=rq_conn, serializer=JSONSerializer).work(burst=True)
