@@ -27,7 +27,7 @@ from pathlib import Path
 from engine import errors, events, exactjson
 from engine import redis as engine_redis
 
-CHUNK = 100000
+CHUNK = 200_000
 
 
 @dataclass
