@@ -120,17 +120,22 @@ def test_an_older_deletion_changes_nothing(r):
     assert events.values_of(r, SVC, "7", "watchlist", "movie", ["1"]) == {"1": ""}
 
 
+def all_pages(r, user, event, item_type, limit):
+    """Every item of a list, read a page at a time through the cursors."""
+    items, cursor = [], None
+    while True:
+        entries, cursor = events.page(r, SVC, user, event, item_type, cursor=cursor, limit=limit)
+        items += [e.item for e in entries]
+        if cursor is None:
+            return items
+
+
 def test_lists_page_newest_first_with_exact_cursors(r):
     batch = [make("7", "seen", "movie", str(i), ts=at(100 - i)) for i in range(25)]
     batch += [make("7", "seen", "movie", "tie-a", ts=at(50)), make("7", "seen", "movie", "tie-b", ts=at(50))]
     batch += [make("7", "seen", "show", "other"), make("7", "rated", "movie", "x", "1")]
     events.apply(r, SVC, batch)
-    seen, cursor = [], None
-    while True:
-        entries, cursor = events.page(r, SVC, "7", "seen", "movie", cursor=cursor, limit=4)
-        seen += [e.item for e in entries]
-        if cursor is None:
-            break
+    seen = all_pages(r, "7", "seen", "movie", limit=4)
     assert len(seen) == 27 and len(set(seen)) == 27
     assert seen[:3] == ["tie-b", "tie-a", "24"] and seen[-1] == "0"  # same time: by id, descending
     times_seen = [e.ms for e in events.page(r, SVC, "7", "seen", "movie", limit=1000)[0]]
@@ -140,13 +145,7 @@ def test_lists_page_newest_first_with_exact_cursors(r):
 def test_cursors_hold_across_items_of_the_same_time(r):
     events.apply(r, SVC, [make("7", "seen", "movie", name, ts=at(5)) for name in "abcdefg"])
     events.apply(r, SVC, [make("7", "seen", "movie", "z", ts=at(9))])
-    seen, cursor = [], None
-    while True:
-        entries, cursor = events.page(r, SVC, "7", "seen", "movie", cursor=cursor, limit=3)
-        seen += [e.item for e in entries]
-        if cursor is None:
-            break
-    assert seen == ["g", "f", "e", "d", "c", "b", "a", "z"]
+    assert all_pages(r, "7", "seen", "movie", limit=3) == ["g", "f", "e", "d", "c", "b", "a", "z"]
 
 
 def test_a_re_recorded_item_moves_to_the_front(r):
