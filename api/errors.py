@@ -15,7 +15,7 @@ from engine.errors import UNAVAILABLE, EngineError, RateLimited, outcome_unknown
 log = logging.getLogger(__name__)
 
 _KEY_IN_PATH = re.compile(r"^(/api/[^/]+/)[^/]+", re.IGNORECASE)
-_KEY_LIKE = re.compile(r"(?<![A-Za-z0-9_\-])tt_[A-Za-z0-9_\-]{16,}")
+_KEY_LIKE = re.compile(r"tt_[A-Za-z0-9_\-]{16,}")  # wherever it stands, glued to anything
 
 
 class ApiError(EngineError):

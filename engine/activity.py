@@ -94,7 +94,12 @@ def _check(upload: Any, subscriber: str, now_ms: int) -> tuple[list[str] | None,
                 fields[stat] = number
         if "user_rating" in entry:
             rating = entry["user_rating"]
-            if isinstance(rating, bool) or not isinstance(rating, int | Decimal) or not 0 <= rating <= 5:
+            if (
+                isinstance(rating, bool)
+                or not isinstance(rating, int | Decimal)
+                or not 0 <= rating <= 5
+                or not exactjson.in_range(exactjson.dumps(rating))
+            ):
                 problems[f"{where}.user_rating"] = ["must be a number from 0 to 5"]
             else:
                 fields["user_rating"] = exactjson.dumps(rating)

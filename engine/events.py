@@ -58,8 +58,10 @@ class Event(NamedTuple):
 def _number(raw: Any, event: str) -> str:
     """JSON number text of a value from a URL (str) or a JSON body (int, Decimal)."""
     if type(raw) is int:
-        return str(raw)
-    if isinstance(raw, str) and exactjson.NUMBER.fullmatch(raw):
+        text = str(raw)
+        if len(text) <= 300:  # the common case: a small integer, in range
+            return text
+    elif isinstance(raw, str) and exactjson.NUMBER.fullmatch(raw):
         text = raw
     elif isinstance(raw, int | Decimal) and not isinstance(raw, bool):
         text = exactjson.dumps(raw)
@@ -67,8 +69,7 @@ def _number(raw: Any, event: str) -> str:
         raise errors.InvalidValue(
             f"the value of {event} must be a number", fields={"value": ["not a number"]}
         )
-    magnitude = Decimal(text)
-    if magnitude.adjusted() > 300 or (magnitude and magnitude.adjusted() < -300):
+    if not exactjson.in_range(text):
         raise errors.InvalidValue(f"the value of {event} is out of range", fields={"value": ["out of range"]})
     return text
 
@@ -93,6 +94,13 @@ def value_for(event: str, raw: Any, ms: int, *, now_ms: int) -> str:
     return text
 
 
+def _event_name(event: str) -> str:
+    ids.event_name(event)
+    if event in RESERVED:
+        raise errors.InvalidValue(f"{event} is a reserved name", fields={"event": ["reserved"]})
+    return event
+
+
 def make(
     user: str,
     event: str,
@@ -106,9 +114,7 @@ def make(
 ) -> Event:
     """A validated event (or deletion); InvalidValue says which part is wrong."""
     ids.user_id(user)
-    ids.event_name(event)
-    if event in RESERVED:
-        raise errors.InvalidValue(f"{event} is a reserved name", fields={"event": ["reserved"]})
+    _event_name(event)
     ids.item_type(item_type)
     ids.item_id(item)
     ms = now_ms if ts is None else times.parse(ts, now_ms=now_ms)
@@ -121,8 +127,19 @@ REQUIRED = ("user_id", "event", "item_type", "item_id")
 
 
 def from_line(line: Any, *, now_ms: int) -> Event:
-    """An event from one line of a batch or an import file:
-    {"user_id", "event", "item_type", "item_id", "value"?, "ts"?}."""
+    """An event from one parsed line of a batch or an import file:
+    {"user_id", "event", "item_type", "item_id", "value"?, "ts"?}. Whatever is wrong with
+    the line is an InvalidValue, so one bad line never costs its neighbours."""
+    try:
+        return _from_line(line, now_ms)
+    except errors.InvalidValue:
+        raise
+    except (TypeError, ValueError, ArithmeticError):
+        raise errors.InvalidValue("not a valid event line") from None
+
+
+def _from_line(line: Any, now_ms: int) -> Event:
+    """from_line without the guard."""
     if not isinstance(line, dict):
         raise errors.InvalidValue("a line must be a JSON object")
     if not line.keys() <= LINE_FIELDS:
@@ -133,8 +150,8 @@ def from_line(line: Any, *, now_ms: int) -> Event:
     missing = [name for name in REQUIRED if name not in line]
     if missing:
         raise errors.InvalidValue(f"{missing[0]} is missing", fields={name: ["missing"] for name in missing})
-    value = line.get("value")
-    if isinstance(value, str) and line["event"] not in TIME_VALUE:
+    value, event = line.get("value"), line["event"]
+    if isinstance(value, str) and isinstance(event, str) and event not in TIME_VALUE:
         raise errors.InvalidValue("value must be a JSON number", fields={"value": ["not a number"]})
     return make(
         line["user_id"],
@@ -250,7 +267,7 @@ def values_of(
 ) -> dict[str, str]:
     """Of `item_ids`, those in the user's list, with their values ('' for none)."""
     ids.user_id(user)
-    ids.event_name(event)
+    _event_name(event)
     ids.item_type(item_type)
     unique = _check_ids(item_ids)
     if not unique:
@@ -301,7 +318,7 @@ def page(
 ) -> tuple[list[Entry], str | None]:
     """One page of a list, newest first, and the cursor of the next page (None at the end)."""
     ids.user_id(user)
-    ids.event_name(event)
+    _event_name(event)
     ids.item_type(item_type)
     if not 1 <= limit <= MAX_PAGE:
         raise errors.InvalidValue(f"limit must be from 1 to {MAX_PAGE}", fields={"limit": ["out of range"]})

@@ -25,6 +25,17 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 _encode_string = json.encoder.encode_basestring  # ensure_ascii=False, C-accelerated
 
 
+def in_range(text: str) -> bool:
+    """Whether JSON number text lies within what every JSON reader holds as a double
+    (magnitudes from 1e-300 to 1e300, or 0). Exponents are checked before any arithmetic:
+    Decimal refuses 1e9999999999999999999 outright."""
+    try:
+        magnitude = Decimal(text)
+    except ArithmeticError:
+        return False
+    return not magnitude or -300 <= magnitude.adjusted() <= 300
+
+
 class Number(Decimal):
     """A JSON number that keeps the text it was written with."""
 

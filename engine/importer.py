@@ -116,6 +116,8 @@ def _parse(path: str, chunk: _Chunk, now_ms: int) -> tuple[list[events.Event], l
     with open(path, "rb") as source:
         source.seek(chunk.start)
         lines = source.read(chunk.end - chunk.start).split(b"\n")
+    if chunk.first_line == 1 and lines[0].startswith(b"\xef\xbb\xbf"):
+        lines[0] = lines[0][3:]  # a byte order mark, as some editors write: not part of line 1
     good, rejected = [], []
     for number, raw in enumerate(lines[: chunk.count], start=chunk.first_line):
         if not raw.strip():

@@ -29,6 +29,8 @@ def parse(value: Any, *, now_ms: int, field: str = "ts") -> int:
     elif isinstance(value, float):
         seconds = Decimal(repr(value))
     elif isinstance(value, str) and exactjson.NUMBER.fullmatch(value.strip()):
+        if not exactjson.in_range(value.strip()):
+            raise InvalidValue(f"{field} is not a usable time", fields={field: ["out of range"]})
         seconds = Decimal(value.strip())
     elif isinstance(value, str):
         seconds = _iso_seconds(value, field)

@@ -67,8 +67,10 @@ def _check(doc: Any) -> dict[str, dict[str, float]]:
                 problems[where] = ["must be a number"]
             elif not (math.isfinite(float(weight)) and -LIMIT <= float(weight) <= LIMIT):
                 problems[where] = [f"must be from {-LIMIT:g} to {LIMIT:g}"]
+            elif weight and abs(weight) < 1e-6:
+                problems[where] = ["must be 0, or at least 0.000001 in size"]
             else:
-                checked[part][event] = float(weight)
+                checked[part][event] = int(weight) if isinstance(weight, int) else float(weight)
     if problems:
         raise errors.InvalidValue("some weights are not valid", fields=problems)
     return checked

@@ -9,6 +9,7 @@
             op ('+' record, '-' delete), item, event time (ms), value ('' for none)
   Returns an array with, per event, 1 applied | 0 older than what is stored (unchanged)
 ]]
+--- @include "byte_before"
 --- @include "apply_event"
 local applied = {}
 for op, item, ms, value in string.gmatch(ARGV[2], '([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\n]*)\n') do

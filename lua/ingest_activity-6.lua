@@ -16,6 +16,7 @@
               and rating
   Returns the changes made, for the analytics log: {op, list, asset, ms, value, ...}
 ]]
+--- @include "byte_before"
 --- @include "apply_event"
 local now = tonumber(ARGV[1])
 local changes = {}

@@ -8,18 +8,8 @@
   Returns {item, ms, value ('' none), item, ms, value, ...}: newest first, items of one time
   in descending byte order (the sorted set's own order)
 ]]
+--- @include "byte_before"
 local limit = tonumber(ARGV[3])
-
--- a < b byte by byte (Lua's own < follows the server's locale)
-local function before(a, b)
-  for i = 1, math.min(#a, #b) do
-    local x, y = string.byte(a, i), string.byte(b, i)
-    if x ~= y then
-      return x < y
-    end
-  end
-  return #a < #b
-end
 
 local found
 if ARGV[1] == '' then
@@ -35,7 +25,7 @@ else
     found = {}
     local ties = redis.call('ZREVRANGEBYSCORE', KEYS[1], ARGV[1], ARGV[1], 'WITHSCORES')
     for i = 1, #ties, 2 do
-      if #found < 2 * limit and before(ties[i], ARGV[2]) then
+      if #found < 2 * limit and byte_before(ties[i], ARGV[2]) then
         found[#found + 1] = ties[i]
         found[#found + 1] = ties[i + 1]
       end

@@ -20,6 +20,7 @@ from engine.times import seconds_text
 bp = Blueprint("events", __name__)
 
 BATCH_LINES = 10_000
+BLANK = object()  # a blank NDJSON line
 BATCH_BYTES = 8 * 1024 * 1024
 NDJSON_TYPES = ("application/x-ndjson", "application/jsonl", "application/jsonlines")
 
@@ -155,14 +156,17 @@ def _batch_lines() -> list[Any]:
             text = data.decode("utf-8")
         except UnicodeDecodeError as error:
             raise ApiError(400, "invalid_json", f"the body is not valid UTF-8 (byte {error.start})") from None
-        lines = []
+        lines: list[Any] = []
         for line in text.split("\n"):
             if not line.strip():
+                lines.append(BLANK)  # no event, but it keeps the numbering of the lines after it
                 continue
             try:
                 lines.append(exactjson.loads(line))
             except exactjson.JSONError as error:
                 lines.append(error)
+        while lines and lines[-1] is BLANK:
+            lines.pop()
         return lines
     body.check_json_content_type()
     try:
@@ -186,10 +190,13 @@ def _batch_lines() -> list[Any]:
 def record_batch():
     """Good lines are stored even when others are bad; bad lines are reported by 0-based index."""
     lines = _batch_lines()
-    if len(lines) > BATCH_LINES:
-        raise ApiError(413, "too_large", f"at most {BATCH_LINES} events per request, not {len(lines)}")
+    count = sum(1 for line in lines if line is not BLANK)
+    if count > BATCH_LINES:
+        raise ApiError(413, "too_large", f"at most {BATCH_LINES} events per request, not {count}")
     now, good, problems = now_ms(), [], []
     for index, line in enumerate(lines):
+        if line is BLANK:
+            continue
         try:
             if isinstance(line, exactjson.JSONError):
                 raise errors.InvalidValue(f"not valid JSON: {line}")

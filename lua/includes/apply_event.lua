@@ -1,7 +1,8 @@
 -- apply_event(times, values, lists, list, op, item, ms, value): record (op '+') or delete
 -- (op '-') one event of one list; the newest event time wins, so a retry or an older event
 -- arriving late changes nothing. At equal times the outcome does not depend on arrival
--- either: a deletion wins over a record, and of two records the greater value.
+-- either: a deletion wins over a record, and of two records the greater value (numbers
+-- equal as doubles: the value whose text sorts last byte by byte). Needs byte_before.
 -- Returns 1 applied | 0 not newer (unchanged).
 -- `times` scores an item ms while in the list, -(ms + 1) once deleted at ms. A list's times
 -- key exists exactly while the list is in `lists`, so only a new key needs the SADD.
@@ -26,7 +27,8 @@ local function apply_event(times, values, lists, list, op, item, ms, value)
         return 0
       end
       local current = redis.call('HGET', values, item) or ''
-      if value == current or (tonumber(value) or -math.huge) <= (tonumber(current) or -math.huge) then
+      local new, old = tonumber(value) or -math.huge, tonumber(current) or -math.huge
+      if new < old or (new == old and not byte_before(current, value)) then
         return 0
       end
     end

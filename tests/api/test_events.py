@@ -117,7 +117,9 @@ def test_batch_takes_ndjson_and_reports_lines_that_are_not_json(api):
     )
     result = body(api.post("events/", data=text, content_type="application/x-ndjson"))
     assert (result["stored"], result["rejected"]) == (2, 1)
-    assert result["errors"][0]["index"] == 1 and "not valid JSON" in result["errors"][0]["error"]
+    assert (
+        result["errors"][0]["index"] == 2 and "not valid JSON" in result["errors"][0]["error"]
+    )  # blank lines count
 
 
 def test_weights_config(api, other_api):
@@ -291,3 +293,79 @@ def test_paging_goes_on_when_the_cursor_item_moved(api):
     api.delete("event/7/seen/movie/a/")  # the cursor's item goes
     rest = api.client.get(link[1 : link.index(">")].replace("http://localhost", ""))
     assert [e["id"] for e in body(rest)["items"]] == ["C", "B"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "event/x1/rated/movie/1/1e9999999999999999999/",
+        "event/x1/start/channel/1/1e9999999999999999999/",
+        "event/x1/seen/movie/1/?ts=1e9999999999999999999",
+        "event/x1/seen/movie/1/?ts=1e-9999999999999999999",
+        "event/x1/rated/movie/1/1e-400/",
+    ],
+)
+def test_numbers_decimal_cannot_hold_are_400(api, r, path):
+    before = snapshot(r)
+    assert api.post(path).status_code == 400
+    assert snapshot(r) == before
+
+
+def test_odd_batch_lines_cost_only_themselves(api):
+    lines = [
+        {"user_id": "u", "event": "seen", "item_type": "movie", "item_id": "1"},
+        {"user_id": "u", "event": ["x"], "item_type": "movie", "item_id": "1", "value": "5"},
+        {"user_id": "u", "event": {}, "item_type": "movie", "item_id": "1"},
+        {
+            "user_id": "u",
+            "event": "seen",
+            "item_type": "movie",
+            "item_id": "2",
+            "ts": "1e9999999999999999999",
+        },
+        {
+            "user_id": "u",
+            "event": "start",
+            "item_type": "c",
+            "item_id": "2",
+            "value": "1e9999999999999999999",
+        },
+        {
+            "user_id": "u",
+            "event": "rated",
+            "item_type": "movie",
+            "item_id": "3",
+            "value": int("1" + "0" * 301),
+        },
+        {"user_id": "u", "event": "seen", "item_type": "movie", "item_id": "4"},
+    ]
+    result = body(api.post("events/", json=lines))
+    assert (result["stored"], result["rejected"]) == (2, 5)
+    assert body(api.get("event/u/seen/movie/?id=1&id=4")) == {"seen": {"1": None, "4": None}}
+
+
+def test_reserved_event_names_are_refused_on_reads_too(api):
+    assert api.get("event/u/items/movie/").status_code == 400
+    assert api.get("event/u/items/movie/?id=1").status_code == 400
+
+
+def test_a_key_glued_to_the_path_is_hidden(app, api):
+    for path in (f"/api/1{api.key}/event/u/seen/movie/", f"/api1{api.key}/event/"):
+        response = app.test_client().get(path)
+        assert response.status_code == 404 and api.key not in response.get_data(as_text=True)
+
+
+def test_equal_times_keep_the_greater_value_beyond_double_precision(api):
+    for user, values in (
+        ("ta", ("12345678901234567890", "12345678901234567891")),
+        ("tb", ("12345678901234567891", "12345678901234567890")),
+        ("tc", ("4.50", "4.5")),
+        ("td", ("4.5", "4.50")),
+    ):
+        for value in values:
+            api.post(f"event/{user}/rated/movie/1/{value}/?ts=1700000000")
+    stored = {
+        u: api.get(f"event/{u}/rated/movie/?id=1").get_data(as_text=True) for u in ("ta", "tb", "tc", "td")
+    }
+    assert stored["ta"] == stored["tb"] == '{"rated":{"1":12345678901234567891}}'
+    assert stored["tc"] == stored["td"]

@@ -158,3 +158,24 @@ def test_the_first_line_is_line_one(r, tmp_path):
 
     with pytest.raises(errors.InvalidValue):
         importer.import_events(r, SVC, write(tmp_path / "e", [line("7", "1")]), now_ms=NOW, start_line=0)
+
+
+def test_odd_lines_are_rejected_and_the_import_goes_on(r, tmp_path):
+    path = write(
+        tmp_path / "events.ndjson",
+        [
+            line("7", "1"),
+            {"user_id": "7", "event": ["x"], "item_type": "movie", "item_id": "1", "value": "5"},
+            line("7", "2", ts="1e9999999999999999999"),
+            line("7", "3", "rated", value=int("1" + "0" * 301)),
+            line("7", "4"),
+        ],
+    )
+    done = importer.import_events(r, SVC, path, now_ms=NOW)
+    assert (done.stored, done.rejected) == (2, 3)
+
+
+def test_a_byte_order_mark_is_not_part_of_line_one(r, tmp_path):
+    path = tmp_path / "events.ndjson"
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps(line("7", "1")).encode() + b"\r\n")
+    assert importer.import_events(r, SVC, path, now_ms=NOW).stored == 1

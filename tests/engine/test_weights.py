@@ -36,3 +36,11 @@ def test_bad_weights_are_refused_and_change_nothing(r, doc):
     with pytest.raises(errors.InvalidValue):
         weights.put(r, "acme", doc)
     assert weights.effective(r, "acme")["sections"]["detail"] == 7.0
+
+
+def test_weights_keep_whole_numbers_and_refuse_vanishing_ones(r):
+    assert weights.put(r, "acme", {"sections": {"detail": 2}})["sections"]["detail"] == 2
+    from decimal import Decimal
+
+    with pytest.raises(errors.InvalidValue):
+        weights.put(r, "acme", {"sections": {"detail": Decimal("1e-400")}})
