@@ -81,7 +81,9 @@ class Batch:
 
     def script(self, script: Script, keys: Sequence[str], args: Sequence[Any] = ()) -> None:
         script.check(keys)
-        self.pipe.evalsha(script.sha, script.numkeys, *keys, *args)
+        # as a raw command: a cluster pipeline refuses its evalsha() method, but routes
+        # EVALSHA by its keys like any other command
+        self.pipe.execute_command("EVALSHA", script.sha, script.numkeys, *keys, *args)
         self._scripts.append((script, keys, args))
 
     def raw(self, *command: Any) -> None:
@@ -102,7 +104,7 @@ class Batch:
             again = self.client.pipeline(transaction=False)
             for i in missing:
                 script, keys, args = self._scripts[i]
-                again.evalsha(script.sha, script.numkeys, *keys, *args)
+                again.execute_command("EVALSHA", script.sha, script.numkeys, *keys, *args)
             for i, result in zip(missing, again.execute(raise_on_error=False), strict=True):
                 results[i] = result
         self._scripts.clear()
