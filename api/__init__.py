@@ -7,9 +7,11 @@ from werkzeug.routing import BaseConverter
 
 from api import auth, errors, health, openapi
 from api.activity.routes import bp as activity
-from api.context import AppState
+from api.catalog.routes import bp as catalog
+from api.context import AppState, Enqueue
 from api.events.routes import bp as events
 from api.fastpath import EventFastPath
+from api.notifications.routes import bp as notifications
 from api.users.routes import bp as users
 from engine.settings import Settings
 
@@ -20,22 +22,27 @@ class IdConverter(BaseConverter):
     regex = "[^/]*"
 
 
-def create_app(settings: Settings | None = None, *, redis=None, fast_path: bool = True) -> Flask:
+def create_app(
+    settings: Settings | None = None, *, redis=None, fast_path: bool = True, enqueue: Enqueue | None = None
+) -> Flask:
     """The WSGI app. `redis` defaults to a client for the configured Redis; `fast_path`
-    (api.fastpath) records ordinary event POSTs without Flask's per-request machinery."""
+    (api.fastpath) records ordinary event POSTs without Flask's per-request machinery;
+    `enqueue` hands webhook deliveries to the workers (default: RQ)."""
     settings = settings or Settings.from_env()
     app = Flask(__name__)
     app.url_map.converters["id"] = IdConverter
     app.url_map.strict_slashes = False  # every route answers with and without the slash
     app.url_map.merge_slashes = False  # user//: an empty id, not a redirect
     app.json.sort_keys = False
-    app.extensions["tanktop"] = AppState(settings, redis)
+    app.extensions["tanktop"] = AppState(settings, redis, enqueue)
     errors.register(app)
 
     keyed = Blueprint("api", __name__, url_prefix="/api/1/<apikey>")
     auth.protect(keyed)
     keyed.register_blueprint(users)
     keyed.register_blueprint(events)
+    keyed.register_blueprint(catalog)
+    keyed.register_blueprint(notifications)
     app.register_blueprint(keyed)
     app.register_blueprint(activity)
     app.register_blueprint(health.bp)

@@ -10,6 +10,8 @@ from api.errors import ApiError
 from engine import exactjson
 
 JSON_TYPES = ("application/json", "application/merge-patch+json")
+NDJSON_TYPES = ("application/x-ndjson", "application/jsonl", "application/jsonlines")
+BLANK = object()  # a blank NDJSON line
 
 
 def check_json_content_type() -> None:
@@ -56,3 +58,35 @@ def json_object(limit: int, *, required: bool = True) -> dict[str, Any]:
         )
         raise ApiError(400, "invalid_json", f"the body must be a JSON object, not {kind}")
     return value
+
+
+def batch_lines(limit: int, what: str) -> list[Any]:
+    """A batch body (a JSON array, or NDJSON) as a list of parsed lines: a line that is not
+    JSON stays its error, a blank NDJSON line is BLANK (it keeps the numbering)."""
+    data = raw(limit)
+    mimetype = request.mimetype
+    if mimetype in NDJSON_TYPES:
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise ApiError(400, "invalid_json", f"the body is not valid UTF-8 (byte {error.start})") from None
+        lines: list[Any] = []
+        for line in text.split("\n"):
+            if not line.strip():
+                lines.append(BLANK)  # nothing, but it keeps the numbering of the lines after it
+                continue
+            try:
+                lines.append(exactjson.loads(line))
+            except exactjson.JSONError as error:
+                lines.append(error)
+        while lines and lines[-1] is BLANK:
+            lines.pop()
+        return lines
+    check_json_content_type()
+    try:
+        parsed = exactjson.loads(data)
+    except exactjson.JSONError as error:
+        raise ApiError(400, "invalid_json", f"the body is not valid JSON: {error}") from None
+    if not isinstance(parsed, list):
+        raise ApiError(400, "invalid_json", f"the body must be a JSON array of {what}, or NDJSON")
+    return parsed

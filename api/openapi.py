@@ -25,6 +25,7 @@ PATH_PARAMETERS = {
     "event": ("Event name: 1-32 of a-z 0-9 _ (GET: * for every list).", {"type": "string"}),
     "itemtype": ("Item type: 1-32 of a-z 0-9 _ (movie, programme, channel, section, ...).", _NAME),
     "itemid": ("Item id: 1-64 of letters, digits and . _ : -", _ITEM),
+    "channelid": ("Channel id: 1-64 of letters, digits and . _ : -", _ITEM),
     "value": ("The event's value: a number, or a time for start/end.", {"type": "string"}),
     "subscriber": ("Subscriber (user) id, e.g. an e-mail address.", {"type": "string"}),
     "apikey": ("The service's API key.", {"type": "string", "pattern": r"^[A-Za-z0-9_\-]{16,128}$"}),

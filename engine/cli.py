@@ -6,7 +6,9 @@
     tanktop keys list [--json]
     tanktop keys revoke KEY_OR_ID
     tanktop keys limit KEY_OR_ID [--rate R] [--burst B]
+    tanktop keys webhook-secret --service NAME [--rotate]
     tanktop import events FILE --service NAME [--resume | --from-line N] [--no-log] [--jobs N]
+    tanktop import items FILE --service NAME
 
 Without REDIS_URL the commands use the embedded Redis under TANKTOP_DATA_DIR, starting it
 for the duration of the command when `tanktop run` is not running.
@@ -112,13 +114,35 @@ def keys_command(args: argparse.Namespace, settings: Settings) -> int:
             rate, burst = record.limits(settings.rate_limit, settings.rate_burst)
             shown = "unlimited" if rate == 0 else f"{rate:g} requests a second, burst {burst}"
             print(f"key {record.key_id}: {shown}; in effect within {settings.key_cache_seconds:g} s")
+        elif args.action == "webhook-secret":
+            _webhook_secret(r, args.service, rotate=args.rotate)
     return 0
+
+
+def _webhook_secret(r, service: str, *, rotate: bool) -> None:
+    now = now_ms()
+    if rotate:
+        found = tenants.rotate_webhook_secret(r, service, now_ms=now)
+    else:
+        found = tenants.webhook_secrets(r, service, now_ms=now)
+    print(found.current)
+    if found.previous:
+        print(
+            f"webhooks of service {service} carry signatures by this secret and by the one it replaced "
+            f"until {_time(found.previous_until_ms)}; switch your receivers to this one before then",
+            file=sys.stderr,
+        )
+    else:
+        print(
+            f"webhooks of service {service} are signed with this secret (Standard Webhooks)", file=sys.stderr
+        )
 
 
 class _Bar:
     """A progress bar on stderr: redrawn in place on a terminal, a line per tenth otherwise."""
 
-    def __init__(self):
+    def __init__(self, unit: str = "events"):
+        self.unit = unit
         self.started = time.monotonic()
         self.tty = sys.stderr.isatty()
         self.shown_tenth = -1
@@ -129,7 +153,7 @@ class _Bar:
         filled = int(share * 30)
         text = (
             f"[{'#' * filled}{'.' * (30 - filled)}] {share:6.1%}  line {progress.last_line:,}  "
-            f"stored {progress.stored:,}  rejected {progress.rejected:,}  {rate:,.0f} events/s"
+            f"stored {progress.stored:,}  rejected {progress.rejected:,}  {rate:,.0f} {self.unit}/s"
         )
         if self.tty:
             print("\r" + text, end="", file=sys.stderr, flush=True)
@@ -150,6 +174,8 @@ def import_command(args: argparse.Namespace, settings: Settings) -> int:
     if not path.is_file():
         raise errors.InvalidValue(f"no file {path}")
     ids.service_name(args.service, "service name")
+    if args.what == "items":
+        return _import_items(path, args.service, settings)
     if args.jobs < 1:
         raise errors.InvalidValue("--jobs must be at least 1")
     bar = _Bar()
@@ -192,6 +218,23 @@ def import_command(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _import_items(path: Path, service: str, settings: Settings) -> int:
+    bar = _Bar("items")
+    with open_redis(settings) as r:
+        done = importer.import_items(r, service, path, now_ms=now_ms(), on_progress=bar)
+    seconds = time.monotonic() - bar.started
+    print(
+        f"\nimported {done.stored:,} items in {seconds:.1f} s; {done.rejected:,} lines rejected. "
+        "Notifications they satisfy go out with the workers' next outbox sweep.",
+        file=sys.stderr,
+    )
+    if done.rejected:
+        for line in done.first_errors:
+            print(f"  {line}", file=sys.stderr)
+        print(f"  every rejected line and why: {importer.rejected_path(path)}", file=sys.stderr)
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="tanktop", description="Tank Top personalisation engine")
     commands = top.add_subparsers(dest="command", required=True)
@@ -216,6 +259,11 @@ def parser() -> argparse.ArgumentParser:
     limit.add_argument("key", help="the key or its key id")
     limit.add_argument("--rate", type=float)
     limit.add_argument("--burst", type=int)
+    secret = keys.add_parser("webhook-secret", help="show (or rotate) a service's webhook signing secret")
+    secret.add_argument("--service", required=True)
+    secret.add_argument(
+        "--rotate", action="store_true", help="make a new secret; the old one also signs for 24 hours"
+    )
     imports = commands.add_parser("import", help="import data").add_subparsers(dest="what", required=True)
     events_import = imports.add_parser("events", help="import an NDJSON file of events")
     events_import.add_argument(
@@ -236,6 +284,11 @@ def parser() -> argparse.ArgumentParser:
         default=os.cpu_count() or 1,
         help="processes parsing and storing (default: one per core)",
     )
+    items_import = imports.add_parser("items", help="import an NDJSON file of catalogue items")
+    items_import.add_argument(
+        "file", help="one JSON object a line, as PUT item/ takes, with item_type and item_id"
+    )
+    items_import.add_argument("--service", required=True, help="the service the items belong to")
     return top
 
 

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from engine import errors, events, exactjson
+from engine import catalog, errors, events, exactjson, notifications
 from engine import redis as engine_redis
 
 CHUNK = 200_000
@@ -214,4 +214,52 @@ def import_events(
     checkpoint_path(path).unlink(missing_ok=True)
     if not rejected_path(path).stat().st_size:  # no line refused, in this run or a resumed one
         rejected_path(path).unlink()
+    return progress
+
+
+# Catalogue items (`tanktop import items FILE`)
+
+ITEM_BATCH = 1000
+
+
+def import_items(
+    r, service: str, path: Path, *, now_ms: int, on_progress: Callable[[Progress], None] | None = None
+) -> Progress:
+    """Store an NDJSON file of catalogue items (one object a line, with item_type and
+    item_id), a thousand a round trip. Storing an item again changes nothing, so an
+    interrupted import is simply run again. Notifications that the items satisfy are left
+    due at once in the outbox, for the workers' sweep to send (a command cannot enqueue)."""
+    progress = Progress(path, path.stat().st_size)
+    pending: list = []
+
+    def store() -> None:
+        notifications.put_items(r, service, pending, now_ms=now_ms, due_ms=now_ms)
+        progress.stored += len(pending)
+        pending.clear()
+
+    number = 0
+    with path.open("rb") as lines, rejected_path(path).open("w") as rejected:
+        for number, raw in enumerate(lines, 1):
+            progress.bytes_read += len(raw)
+            if raw.strip():
+                try:
+                    pending.append(catalog.from_line(exactjson.loads(raw)))
+                except (exactjson.JSONError, errors.InvalidValue) as error:
+                    reason = error.message if isinstance(error, errors.InvalidValue) else f"not JSON: {error}"
+                    if isinstance(error, errors.InvalidValue) and error.fields:
+                        reason += " " + json.dumps(error.fields)
+                    rejected.write(f"line {number}: {reason}\n")
+                    progress.rejected += 1
+                    if len(progress.first_errors) < 5:
+                        progress.first_errors.append(f"line {number}: {reason}")
+            if len(pending) >= ITEM_BATCH:
+                store()
+                progress.last_line = number
+                if on_progress:
+                    on_progress(progress)
+        if pending:
+            store()
+        progress.last_line = number
+    if on_progress:
+        on_progress(progress)
     return progress

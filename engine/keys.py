@@ -107,3 +107,74 @@ def user_keys(service: str, uid: str, lists: Iterable[str] = ()) -> list[str]:
             event_values(service, uid, item_type, event),
         ]
     return [profile(service, uid), event_lists(service, uid), activity_stats(service, uid), *per_list]
+
+
+# Service-level data lives under tags that hold a "|", which no user id has: no user's
+# slot is ever shared with them.
+
+
+def catalog_item(service: str, item_type: str, item_id: str) -> str:
+    """HASH one catalogue item: doc (its JSON text), programme (the programme id of an
+    episode, '' otherwise), updated_ms. No TTL."""
+    return f"{PREFIX}:{{{service}|item|{item_type}|{item_id}}}:item"
+
+
+def episodes(service: str, programme_id: str) -> str:
+    """ZSET one programme's episodes: "<itemtype>|<itemid>" -> season * 100000 + episode
+    (the order to watch them in). No TTL."""
+    return f"{PREFIX}:{{{service}|programme|{programme_id}}}:episodes"
+
+
+def schedule(service: str, channel: str) -> str:
+    """ZSET one channel's programme guide: "<start ms>|<end ms>|<itemtype>|<itemid>" ->
+    start ms. No TTL."""
+    return f"{PREFIX}:{{{service}|channel|{channel}}}:schedule"
+
+
+def _notify(service: str) -> str:
+    return f"{PREFIX}:{{{service}|notify}}"
+
+
+def notify_requests(service: str, item_type: str, item_id: str) -> str:
+    """HASH the notification requests on one item (or sport, or team): user -> the request,
+    tab-separated: url, max price ('' any), hd (0/1), sources (',' joined, '' any),
+    created ms, delivery id ('' until matched; a follow's latest), notified ms ('' never).
+    No TTL."""
+    return f"{_notify(service)}:req:{item_type}:{item_id}"
+
+
+def notify_user(service: str, uid: str) -> str:
+    """SET "<itemtype>|<itemid>" of every request of one user. No TTL."""
+    return f"{_notify(service)}:user:{uid}"
+
+
+def deliveries(service: str) -> str:
+    """HASH delivery id -> the delivery, tab-separated: status (pending, delivered, failed),
+    attempts, last error, lease until ms, url, user, request item type and id, item type and
+    id, source, price, hd, created ms, done ms. An item request's delivery lives as long as
+    the request; of a follow's, the pending ones and the latest."""
+    return f"{_notify(service)}:deliveries"
+
+
+def outbox(service: str) -> str:
+    """ZSET delivery id -> when it is due (ms): every pending delivery, written with the
+    match; the sweep sends what is overdue, so a crash between match and enqueue loses
+    nothing."""
+    return f"{_notify(service)}:outbox"
+
+
+def follow_sent(service: str, item_type: str, item_id: str) -> str:
+    """SET "<user>|<itemtype>|<itemid>": the items a sport or team follow has already
+    notified about (each at most once). No TTL."""
+    return f"{_notify(service)}:sent:{item_type}:{item_id}"
+
+
+def available(service: str) -> str:
+    """HASH "<itemtype>|<itemid>" -> since when (ms) the catalogue item has offers: follows
+    hear of items that became available after they began. No TTL."""
+    return f"{_notify(service)}:available"
+
+
+def service_record(service: str) -> str:
+    """HASH one service: webhook_secret, previous_secret, previous_until (ms). No TTL."""
+    return f"{TENANTS}:service:{service}"

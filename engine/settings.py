@@ -73,6 +73,8 @@ class Settings:
     rate_burst: int = 2000
     redis_timeout: float = 5.0
     event_log_max: int = 1_000_000
+    webhook_timeout: float = 10.0
+    webhook_allow_private: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -95,4 +97,8 @@ class Settings:
             rate_burst=_integer(env, "TANKTOP_RATE_BURST", cls.rate_burst, minimum=1, maximum=10**9),
             redis_timeout=_number(env, "TANKTOP_REDIS_TIMEOUT", cls.redis_timeout, minimum=0.1),
             event_log_max=_integer(env, "TANKTOP_EVENT_LOG_MAX", cls.event_log_max, minimum=1000),
+            webhook_timeout=_number(
+                env, "TANKTOP_WEBHOOK_TIMEOUT", cls.webhook_timeout, minimum=0.1, maximum=120
+            ),
+            webhook_allow_private=_flag(env, "TANKTOP_WEBHOOK_ALLOW_PRIVATE", cls.webhook_allow_private),
         )

@@ -16,7 +16,7 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from engine import errors, ids, keys, scripts
+from engine import errors, ids, keys, scripts, webhooks
 
 PLANS = ("free", "commercial")
 KEY_PREFIX = "tt_"
@@ -194,3 +194,48 @@ class KeyCache:
                 while len(self._entries) > self.max_entries:
                     self._entries.popitem(last=False)  # the longest unrefreshed goes first
         return record
+
+
+# Webhook secrets: one per service, made on first use; a rotation keeps the replaced
+# secret signing alongside the new one for ROTATION_OVERLAP_MS.
+
+ROTATION_OVERLAP_MS = 24 * 3600 * 1000
+_rotate = scripts.load("rotate_webhook_secret")
+
+
+@dataclass(frozen=True)
+class WebhookSecrets:
+    current: str
+    previous: str | None  # still signing until previous_until_ms
+    previous_until_ms: int | None
+
+    def signing(self) -> list[str]:
+        """The secrets every delivery is signed with now: the current one, and during a
+        rotation the one it replaced."""
+        return [self.current, self.previous] if self.previous else [self.current]
+
+
+def webhook_secrets(r, service: str, *, now_ms: int) -> WebhookSecrets:
+    """The service's webhook secrets (the first is made now if it has none)."""
+    ids.service_name(service, "service name")
+    record = keys.service_record(service)
+    stored = r.hgetall(record)
+    if not stored.get("webhook_secret"):
+        r.hsetnx(record, "webhook_secret", webhooks.new_secret())
+        stored = r.hgetall(record)
+    until = int(stored["previous_until"]) if stored.get("previous_until") else None
+    if until is None or until <= now_ms:
+        return WebhookSecrets(stored["webhook_secret"], None, None)
+    return WebhookSecrets(stored["webhook_secret"], stored["previous_secret"], until)
+
+
+def rotate_webhook_secret(r, service: str, *, now_ms: int) -> WebhookSecrets:
+    """A new webhook secret for the service; the old one also signs for a day."""
+    ids.service_name(service, "service name")
+    _rotate(r, [keys.service_record(service)], [webhooks.new_secret(), now_ms + ROTATION_OVERLAP_MS])
+    return webhook_secrets(r, service, now_ms=now_ms)
+
+
+def services(r) -> list[str]:
+    """Every service that has (or had) an API key."""
+    return sorted({record.service for record in list_keys(r)})

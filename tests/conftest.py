@@ -64,8 +64,14 @@ def settings():
 
 
 @pytest.fixture
-def app(r, settings):
-    app = create_app(settings, redis=r)
+def enqueued():
+    """What the app handed to the workers: [(service, delivery ids)]."""
+    return []
+
+
+@pytest.fixture
+def app(r, settings, enqueued):
+    app = create_app(settings, redis=r, enqueue=lambda service, ids: enqueued.append((service, list(ids))))
     app.config["TESTING"] = True
     return app
 

@@ -2,12 +2,69 @@
 
 from __future__ import annotations
 
-from engine import events
+import functools
+from datetime import timedelta
+
+from rq import get_current_job
+
+from engine import events, notifications, tenants, webhooks
+from engine.clock import now_ms
 from engine.redis import connect_settings
 from engine.settings import Settings
+from workers import queues
+
+
+@functools.cache
+def _client(settings: Settings):
+    return connect_settings(settings)
+
+
+def _engine():
+    """The settings, and this process's engine client for them (a work horse builds its own)."""
+    settings = Settings.from_env()
+    return settings, _client(settings)
 
 
 def sweep_log_purges() -> int:
     """Delete purged users' entries from the services' analytics logs; returns how many."""
-    r = connect_settings(Settings.from_env())
+    _, r = _engine()
     return sum(events.purge_log(r, service) for service in events.pending_log_purges(r))
+
+
+def deliver(service: str, delivery_ids: list[str]) -> int:
+    """Send webhook deliveries; a failed one is enqueued again after its backoff (and the
+    outbox sweep sends it should that job be lost). Returns how many were sent or tried."""
+    settings, r = _engine()
+    signing = tenants.webhook_secrets(r, service, now_ms=now_ms()).signing()
+    post = functools.partial(
+        webhooks.post, timeout=settings.webhook_timeout, allow_private=settings.webhook_allow_private
+    )
+    lease_ms = notifications.LEASE_MS + int(3 * settings.webhook_timeout * 1000)
+    tried = 0
+    for delivery_id in delivery_ids:
+        delay = notifications.deliver(
+            r, service, delivery_id, secrets=signing, post=post, now_ms=now_ms(), lease_ms=lease_ms
+        )
+        tried += 1
+        job = get_current_job()
+        if delay is not None and job is not None:
+            queues.queue(queues.WEBHOOKS, job.connection).enqueue_in(
+                timedelta(seconds=delay), deliver, service, [delivery_id], result_ttl=0
+            )
+    return tried
+
+
+def sweep_outboxes() -> int:
+    """Enqueue every delivery whose time has come but that no job has begun (a lost job, a
+    crash between match and enqueue, an import's); returns how many."""
+    settings, r = _engine()
+    job = get_current_job()
+    swept = 0
+    for service in notifications.services_with_deliveries(r, tenants.services(r)):
+        due = notifications.claim_due(r, service, now_ms=now_ms())
+        if due and job is not None:
+            queues.enqueue_deliveries(job.connection, service, due, timeout=settings.webhook_timeout)
+        elif due:
+            deliver(service, due)
+        swept += len(due)
+    return swept

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import redis
 from rq import Queue
 from rq.serializers import JSONSerializer
@@ -9,12 +11,17 @@ from rq.serializers import JSONSerializer
 from engine.redis import connect, rq_url
 from engine.settings import Settings
 
+WEBHOOKS = "webhooks"
 DEFAULT = "default"
-ALL = (DEFAULT,)
+ALL = (WEBHOOKS, DEFAULT)  # a worker takes webhook deliveries first
+
+#: Deliveries per job: small enough to spread over the workers, big enough to save jobs.
+DELIVERY_CHUNK = 20
 
 #: Periodic jobs the clock process enqueues: job function -> period in seconds.
 PERIODIC = {
     "workers.jobs.sweep_log_purges": 60,
+    "workers.jobs.sweep_outboxes": 10,
 }
 
 
@@ -25,3 +32,23 @@ def connection(settings: Settings) -> redis.Redis:
 
 def queue(name: str, conn: redis.Redis) -> Queue:
     return Queue(name, connection=conn, serializer=JSONSerializer)
+
+
+def enqueue_deliveries(
+    conn: redis.Redis, service: str, delivery_ids: Sequence[str], *, timeout: float
+) -> int:
+    """Enqueue webhook deliveries, DELIVERY_CHUNK a job, in one round trip; returns the jobs."""
+    webhooks = queue(WEBHOOKS, conn)
+    chunks = [list(delivery_ids[i : i + DELIVERY_CHUNK]) for i in range(0, len(delivery_ids), DELIVERY_CHUNK)]
+    jobs = [
+        Queue.prepare_data(
+            "workers.jobs.deliver",
+            args=(service, chunk),
+            timeout=int(len(chunk) * (3 * timeout + 5) + 60),
+            result_ttl=0,
+        )
+        for chunk in chunks
+    ]
+    if jobs:
+        webhooks.enqueue_many(jobs)
+    return len(jobs)

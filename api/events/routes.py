@@ -20,9 +20,7 @@ from engine.times import seconds_text
 bp = Blueprint("events", __name__)
 
 BATCH_LINES = 10_000
-BLANK = object()  # a blank NDJSON line
 BATCH_BYTES = 8 * 1024 * 1024
-NDJSON_TYPES = ("application/x-ndjson", "application/jsonl", "application/jsonlines")
 
 _NO_CONTENT = {204: ("Done (also when the event is older than the one stored).", None)}
 
@@ -147,37 +145,6 @@ def _flat(messages: Any, prefix: str = "") -> dict[str, list[str]]:
     return flat
 
 
-def _batch_lines() -> list[Any]:
-    """The batch body as a list of parsed lines; a line that is not JSON stays an error."""
-    data = body.raw(BATCH_BYTES)
-    mimetype = request.mimetype
-    if mimetype in NDJSON_TYPES:
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError as error:
-            raise ApiError(400, "invalid_json", f"the body is not valid UTF-8 (byte {error.start})") from None
-        lines: list[Any] = []
-        for line in text.split("\n"):
-            if not line.strip():
-                lines.append(BLANK)  # no event, but it keeps the numbering of the lines after it
-                continue
-            try:
-                lines.append(exactjson.loads(line))
-            except exactjson.JSONError as error:
-                lines.append(error)
-        while lines and lines[-1] is BLANK:
-            lines.pop()
-        return lines
-    body.check_json_content_type()
-    try:
-        parsed = exactjson.loads(data)
-    except exactjson.JSONError as error:
-        raise ApiError(400, "invalid_json", f"the body is not valid JSON: {error}") from None
-    if not isinstance(parsed, list):
-        raise ApiError(400, "invalid_json", "the body must be a JSON array of events, or NDJSON")
-    return parsed
-
-
 @bp.post("/events/")
 @operation(
     "Record many events: a JSON array or NDJSON of up to 10,000 lines.",
@@ -189,13 +156,13 @@ def _batch_lines() -> list[Any]:
 )
 def record_batch():
     """Good lines are stored even when others are bad; bad lines are reported by 0-based index."""
-    lines = _batch_lines()
-    count = sum(1 for line in lines if line is not BLANK)
+    lines = body.batch_lines(BATCH_BYTES, "events")
+    count = sum(1 for line in lines if line is not body.BLANK)
     if count > BATCH_LINES:
         raise ApiError(413, "too_large", f"at most {BATCH_LINES} events per request, not {count}")
     now, good, problems = now_ms(), [], []
     for index, line in enumerate(lines):
-        if line is BLANK:
+        if line is body.BLANK:
             continue
         try:
             if isinstance(line, exactjson.JSONError):

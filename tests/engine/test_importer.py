@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from engine import events, importer, keys
+from engine import events, importer, keys, notifications
 
 SVC = "acme"
 NOW = 1_763_800_000_000
@@ -179,3 +179,13 @@ def test_a_byte_order_mark_is_not_part_of_line_one(r, tmp_path):
     path = tmp_path / "events.ndjson"
     path.write_bytes(b"\xef\xbb\xbf" + json.dumps(line("7", "1")).encode() + b"\r\n")
     assert importer.import_events(r, SVC, path, now_ms=NOW).stored == 1
+
+
+def test_imported_items_leave_their_notifications_due_for_the_sweep(r, tmp_path):
+    request = notifications.Request("https://h.example.com/", (), None, False)
+    notifications.save(r, "acme", "7", "movie", "1", request, now_ms=NOW)
+    path = tmp_path / "items.ndjson"
+    path.write_text('{"item_type":"movie","item_id":"1","availability":[{"source_id":7,"price":0}]}\n')
+    done = importer.import_items(r, "acme", path, now_ms=NOW + 5)
+    assert (done.stored, done.rejected, done.last_line) == (1, 0, 1)
+    assert notifications.claim_due(r, "acme", now_ms=NOW + 5) == ["r|movie|1|7|1763800000000"]

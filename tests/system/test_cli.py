@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from engine import cli, servers, tenants
+from engine import cli, keys, servers, tenants
 from engine import redis as engine_redis
 
 pytestmark = pytest.mark.system
@@ -91,3 +91,34 @@ def test_without_redis_url_the_embedded_redis_is_started_and_persists(tmp_path, 
     code, out, _ = run(capsys, "keys", "list", "--json")  # a new server process, same AOF
     assert [k["service"] for k in json.loads(out)] == ["acme"]
     assert not servers.RedisServer(tmp_path / "redis").is_running()
+
+
+def test_webhook_secret_is_shown_and_rotated(redis_env, capsys):
+    code, out, err = run(capsys, "keys", "webhook-secret", "--service", "acme")
+    first = out.strip()
+    assert code == 0 and first.startswith("whsec_") and "signed with this secret" in err
+    assert run(capsys, "keys", "webhook-secret", "--service", "acme")[1].strip() == first  # stable
+    code, out, err = run(capsys, "keys", "webhook-secret", "--service", "acme", "--rotate")
+    assert code == 0 and out.strip() != first and "and by the one it replaced until" in err
+    secrets = tenants.webhook_secrets(redis_env, "acme", now_ms=cli.now_ms())
+    assert secrets.signing() == [out.strip(), first]
+    assert run(capsys, "keys", "webhook-secret", "--service", "Bad Name")[0] == 2
+
+
+def test_import_items_stores_good_lines_and_reports_bad_ones(redis_env, capsys, tmp_path):
+    path = tmp_path / "items.ndjson"
+    lines = [
+        json.dumps({"item_type": "movie", "item_id": str(n), "name": f"Film {n}",
+                    "availability": [{"source_id": 7, "price": n}]})
+        for n in range(2500)
+    ]  # fmt: skip
+    lines[10] = '{"item_type": "movie", "item_id": "bad", "duration": -1}'
+    lines[20] = "not json"
+    path.write_text("\n".join(lines) + "\n")
+    code, _, err = run(capsys, "import", "items", str(path), "--service", "acme")
+    assert code == 0
+    assert "imported 2,498 items" in err and "2 lines rejected" in err and "line 11:" in err
+    assert "100.0%" in err  # the progress bar's last line
+    assert redis_env.exists(keys.catalog_item("acme", "movie", "2499"))
+    assert not redis_env.exists(keys.catalog_item("acme", "movie", "bad"))
+    assert "line 21: not JSON" in (tmp_path / "items.ndjson.rejected").read_text()

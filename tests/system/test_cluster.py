@@ -38,6 +38,54 @@ def test_profiles_keys_and_rate_limits_work_across_shards(cluster):
     assert ratelimit.take(r, record.key_id, rate=1, burst=1, wanted=1, now_ms=0) == (1, 0)
 
 
+def test_catalogue_and_notifications_work_across_shards(cluster):
+    from engine import catalog, notifications, users
+
+    r = engine_redis.connect(cluster.url)
+    request = notifications.Request("https://hooks.example.com/", (), None, False)
+    for uid in ("7", "8"):
+        notifications.save(r, "acme", uid, "movie", "m3", request, now_ms=1)
+    notifications.save(r, "acme", "7", "team", "arsenal", request, now_ms=1)
+    items = [
+        catalog.validate(
+            "movie", f"m{n}", {"availability": [{"source_id": 7, "price": n}], "teams": ["arsenal"]}
+        )
+        for n in range(10)  # spread over the three masters
+    ]
+    made = notifications.put_items(r, "acme", items, now_ms=2).deliveries
+    assert len(made) == 12  # m3 for 7 and 8, and every item for 7's follow
+    calls = []
+    for delivery in made:
+        notifications.deliver(
+            r,
+            "acme",
+            delivery,
+            secrets=["whsec_" + "A" * 32],
+            post=lambda *a: calls.append(a) or 200,
+            now_ms=3,
+        )
+    assert len(calls) == 12
+    page, _ = notifications.listing(r, "acme", "7")
+    assert [entry["notified"] for entry in page] == [True, True]
+    guide = {"slots": [{"start": 0, "end": 60, "item_type": "m", "item_id": "1"}]}
+    catalog.put_schedule(r, "acme", "bbc1", guide, now_ms=4)
+    assert len(catalog.get_schedule(r, "acme", "bbc1")) == 1
+    users.purge(r, "acme", "7")
+    assert notifications.listing(r, "acme", "7")[0] == []
+
+
+def test_events_batches_and_lists_work_across_shards(cluster):
+    from engine import events
+
+    r = engine_redis.connect(cluster.url)
+    made = [
+        events.make(f"user{n}", "seen", "movie", str(m), now_ms=1000 + m) for n in range(10) for m in range(3)
+    ]
+    events.apply(r, "acme", made)
+    assert events.values_of(r, "acme", "user3", "seen", "movie", ["0", "2", "9"]) == {"0": "", "2": ""}
+    assert events.filter_items(r, "acme", "user3", "movie", ["0", "5"], include=["seen"], exclude=[]) == ["0"]
+
+
 def test_rq_refuses_to_share_a_cluster(cluster):
     from engine.settings import SettingsError
 
