@@ -105,7 +105,8 @@ def validate(body: Mapping[str, Any], *, form: bool, allow_private: bool) -> Req
         or not 0 <= price <= 10**12
     ):
         problems["price"] = ["must be a whole number of pence or cents, >= 0 (or null: any)"]
-    hd = _one(body.get("hd", False))
+    hd = _one(body.get("hd"))
+    hd = False if hd is None else hd  # absent or null: any
     if form and isinstance(hd, str):
         hd = {"true": True, "1": True, "false": False, "0": False}.get(hd.lower(), hd)
     if not isinstance(hd, bool):

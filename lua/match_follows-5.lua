@@ -19,7 +19,7 @@ local since = tonumber(redis.call('HGET', KEYS[5], ARGV[5] .. '|' .. ARGV[6]) or
 local created = {}
 local flat = redis.call('HGETALL', KEYS[1])
 for i = 1, #flat, 2 do
-  local user, request = flat[i], split(flat[i + 1])
+  local user, request = flat[i], request_of(flat[i + 1])
   local told = user .. '|' .. ARGV[5] .. '|' .. ARGV[6]
   if tonumber(request[5]) <= since and redis.call('SISMEMBER', KEYS[2], told) == 0 then
     local offer = best_offer(request, offers)

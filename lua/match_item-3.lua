@@ -26,7 +26,7 @@ else
   flat = redis.call('HGETALL', KEYS[1])
 end
 for i = 1, #flat, 2 do
-  local user, request = flat[i], split(flat[i + 1])
+  local user, request = flat[i], request_of(flat[i + 1])
   if request[6] == '' then
     local offer = best_offer(request, offers)
     if offer then

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from rq import get_current_job
@@ -12,6 +13,8 @@ from engine.clock import now_ms
 from engine.redis import connect_settings
 from engine.settings import Settings
 from workers import queues
+
+DELIVERY_THREADS = 16  # deliveries of one job sent at once
 
 
 @functools.cache
@@ -32,26 +35,30 @@ def sweep_log_purges() -> int:
 
 
 def deliver(service: str, delivery_ids: list[str]) -> int:
-    """Send webhook deliveries; a failed one is enqueued again after its backoff (and the
-    outbox sweep sends it should that job be lost). Returns how many were sent or tried."""
+    """Send webhook deliveries, up to DELIVERY_THREADS at once (receivers are slow, not
+    busy); a failed one is enqueued again after its backoff (and the outbox sweep sends it
+    should that job be lost). Returns how many were sent or tried."""
     settings, r = _engine()
     signing = tenants.webhook_secrets(r, service, now_ms=now_ms()).signing()
     post = functools.partial(
         webhooks.post, timeout=settings.webhook_timeout, allow_private=settings.webhook_allow_private
     )
     lease_ms = notifications.LEASE_MS + int(3 * settings.webhook_timeout * 1000)
-    tried = 0
-    for delivery_id in delivery_ids:
-        delay = notifications.deliver(
+
+    def one(delivery_id: str) -> float | None:
+        return notifications.deliver(
             r, service, delivery_id, secrets=signing, post=post, now_ms=now_ms(), lease_ms=lease_ms
         )
-        tried += 1
-        job = get_current_job()
-        if delay is not None and job is not None:
-            queues.queue(queues.WEBHOOKS, job.connection).enqueue_in(
-                timedelta(seconds=delay), deliver, service, [delivery_id], result_ttl=0
-            )
-    return tried
+
+    with ThreadPoolExecutor(max(1, min(DELIVERY_THREADS, len(delivery_ids)))) as pool:
+        delays = list(pool.map(one, delivery_ids))
+    job = get_current_job()
+    if job is not None:
+        retries = queues.queue(queues.WEBHOOKS, job.connection)
+        for delivery_id, delay in zip(delivery_ids, delays, strict=True):
+            if delay is not None:
+                retries.enqueue_in(timedelta(seconds=delay), deliver, service, [delivery_id], result_ttl=0)
+    return len(delivery_ids)
 
 
 def sweep_outboxes() -> int:

@@ -9,6 +9,12 @@ local function split(text)
   return fields
 end
 
+-- request_of(text): a request record's seven fields, as a table (one match: the matching
+-- scripts read every request on an item, and this is most of their time)
+local function request_of(text)
+  return {string.match(text, '^([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\t]*)$')}
+end
+
 -- offers_of(text): "source\tprice\thd\n" lines as a table of {source, price, hd}
 local function offers_of(text)
   local offers = {}
@@ -18,14 +24,20 @@ local function offers_of(text)
   return offers
 end
 
+local source_sets = {}  -- sources text -> set, built once a script run
+
 -- best_offer(request, offers): the cheapest offer that suits the request (a listed source,
 -- or any; price at most the asked one, or any; HD if asked), or nil
 local function best_offer(request, offers)
   local allowed
   if request[4] ~= '' then
-    allowed = {}
-    for source in string.gmatch(request[4], '[^,]+') do
-      allowed[source] = true
+    allowed = source_sets[request[4]]
+    if not allowed then
+      allowed = {}
+      for source in string.gmatch(request[4], '[^,]+') do
+        allowed[source] = true
+      end
+      source_sets[request[4]] = allowed
     end
   end
   local best

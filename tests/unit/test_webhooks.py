@@ -115,3 +115,29 @@ def test_the_standard_webhooks_reference_signature():
 def test_new_secrets_are_random_and_shaped_like_the_spec_says():
     first, second = webhooks.new_secret(), webhooks.new_secret()
     assert first != second and first.startswith("whsec_") and len(first) == 6 + 32
+
+
+def test_https_checks_the_certificate_for_the_urls_host_at_the_checked_address(monkeypatch):
+    import ssl
+
+    fake_dns(monkeypatch, "93.184.216.34")
+    connected, wrapped = [], []
+
+    class Socket:
+        def close(self):
+            pass
+
+    def create_connection(address, timeout=None, *args, **kwargs):
+        connected.append(address)
+        return Socket()
+
+    def wrap_socket(self, sock, server_hostname=None, **kwargs):
+        wrapped.append((server_hostname, self.check_hostname, self.verify_mode))
+        raise ssl.SSLCertVerificationError("stop here")
+
+    monkeypatch.setattr(socket, "create_connection", create_connection)
+    monkeypatch.setattr(ssl.SSLContext, "wrap_socket", wrap_socket)
+    with pytest.raises(ssl.SSLError):
+        webhooks.post("https://hooks.example.com:8443/x", b"", {}, timeout=1, allow_private=False)
+    assert connected == [("93.184.216.34", 8443)]
+    assert wrapped == [("hooks.example.com", True, ssl.CERT_REQUIRED)]
