@@ -19,12 +19,13 @@ MAX_TEXT = 500
 MAX_LIST = 500
 MAX_OFFERS = 100
 MAX_SLOTS = 10_000
+MAX_SOURCE_NUMBER = 10**18  # a source id given as a number
 FIELDS = {
     "name", "categories", "cast", "duration", "programme_id", "season", "episode",
     "sport", "teams", "availability", "extra",
 }  # fmt: skip
 OFFER_FIELDS = {"source_id", "price", "hd"}
-_INTEGER = re.compile(r"-?[0-9]+")
+_INTEGER = re.compile(r"0|[1-9][0-9]{0,14}")  # what reads back as the same id
 
 _put = scripts.load("put_item")
 _replace_schedule = scripts.load("replace_schedule")
@@ -52,11 +53,11 @@ class Item:
 
 def id_value(text: str) -> int | str:
     """An id as JSON shows it: decimal integers as numbers (API.md), others as strings."""
-    return int(text) if _INTEGER.fullmatch(text) and len(text) < 16 else text
+    return int(text) if _INTEGER.fullmatch(text) else text
 
 
 def _source(value: Any, where: str, problems: dict) -> str | None:
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_SOURCE_NUMBER:
         return str(value)
     if isinstance(value, str):
         try:
@@ -64,18 +65,29 @@ def _source(value: Any, where: str, problems: dict) -> str | None:
         except errors.InvalidValue as error:
             problems[where] = [error.message]
             return None
-    problems[where] = ["must be an id: a whole number >= 0 or a string"]
+    problems[where] = [f"must be an id: a whole number from 0 to {MAX_SOURCE_NUMBER}, or a string"]
     return None
+
+
+def whole_number(value: Any, maximum: int) -> int | None:
+    """A JSON whole number from 0 to `maximum` as an int (5.0 is 5), else None. The range is
+    checked first: 1e2000000 is a valid JSON number that int() would spend minutes on."""
+    if isinstance(value, bool) or not isinstance(value, int | Decimal):
+        return None
+    if isinstance(value, Decimal) and not value.is_finite():
+        return None
+    if not 0 <= value <= maximum:
+        return None
+    if isinstance(value, Decimal) and value != value.to_integral_value():
+        return None
+    return int(value)
 
 
 def _whole(value: Any, where: str, problems: dict, maximum: int = 10**12) -> int | None:
-    if isinstance(value, bool) or not isinstance(value, int | Decimal) or value != int(value):
-        problems[where] = ["must be a whole number"]
-    elif not 0 <= value <= maximum:
-        problems[where] = [f"must be from 0 to {maximum}"]
-    else:
-        return int(value)
-    return None
+    number = whole_number(value, maximum)
+    if number is None:
+        problems[where] = [f"must be a whole number from 0 to {maximum}"]
+    return number
 
 
 def offers_of(value: Any, problems: dict, where: str = "availability") -> tuple[Offer, ...]:

@@ -136,11 +136,17 @@ def _notify(service: str) -> str:
 
 
 def notify_requests(service: str, item_type: str, item_id: str) -> str:
-    """HASH the notification requests on one item (or sport, or team): user -> the request,
-    tab-separated: url, max price ('' any), hd (0/1), sources (',' joined, '' any),
-    created ms, delivery id ('' until matched; a follow's latest), notified ms ('' never).
-    No TTL."""
+    """HASH the open notification requests on one item (or sport, or team: follows stay
+    open): user -> the request, tab-separated: url, max price ('' any), hd (0/1), sources
+    (',' joined, '' any), created ms, delivery id ('' until matched; a follow's latest),
+    notified ms ('' never). Matching reads only these. No TTL."""
     return f"{_notify(service)}:req:{item_type}:{item_id}"
+
+
+def notify_done(service: str, item_type: str, item_id: str) -> str:
+    """HASH the requests on one item that have their delivery (moved here from
+    notify_requests by the match): user -> the request, as there. No TTL."""
+    return f"{_notify(service)}:done:{item_type}:{item_id}"
 
 
 def notify_user(service: str, uid: str) -> str:
@@ -150,9 +156,9 @@ def notify_user(service: str, uid: str) -> str:
 
 def deliveries(service: str) -> str:
     """HASH delivery id -> the delivery, tab-separated: status (pending, delivered, failed),
-    attempts, last error, lease until ms, url, user, request item type and id, item type and
-    id, source, price, hd, created ms, done ms. An item request's delivery lives as long as
-    the request; of a follow's, the pending ones and the latest."""
+    attempts, last error, lease until ms (its sender's token), url, user, request item type
+    and id, item type and id, source, price, hd, created ms, done ms. An item request's
+    delivery lives as long as the request; of a follow's, the pending ones and the latest."""
     return f"{_notify(service)}:deliveries"
 
 
@@ -163,16 +169,16 @@ def outbox(service: str) -> str:
     return f"{_notify(service)}:outbox"
 
 
-def follow_sent(service: str, item_type: str, item_id: str) -> str:
-    """SET "<user>|<itemtype>|<itemid>": the items a sport or team follow has already
-    notified about (each at most once). No TTL."""
-    return f"{_notify(service)}:sent:{item_type}:{item_id}"
-
-
 def available(service: str) -> str:
-    """HASH "<itemtype>|<itemid>" -> since when (ms) the catalogue item has offers: follows
-    hear of items that became available after they began. No TTL."""
+    """HASH "<itemtype>|<itemid>" -> since when (ms) the catalogue item has offers (what a
+    programme request asks of its episodes). No TTL."""
     return f"{_notify(service)}:available"
+
+
+def announced(service: str) -> str:
+    """HASH "<itemtype>|<itemid>" -> the token of the write that first made the catalogue
+    item available: that write, and no other, tells the sport and team follows. No TTL."""
+    return f"{_notify(service)}:announced"
 
 
 def service_record(service: str) -> str:

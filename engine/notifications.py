@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import http.client
+import secrets
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
@@ -31,6 +32,7 @@ FOLLOW_TYPES = ("sport", "team")
 FIELDS = {"url", "source_id", "price", "hd"}
 MAX_SOURCES = 100
 MAX_PER_USER = 1000
+MAX_PRICE = 10**12
 #: Seconds to wait before each retry: the delivery is tried 1 + len(BACKOFF) times.
 BACKOFF = (5, 300, 1800, 7200, 18000, 36000, 36000)
 GRACE_MS = 30_000  # a delivery not begun this long after its match is the sweep's
@@ -56,18 +58,18 @@ class Request:
     hd: bool
 
 
-def _one(values: Any) -> Any:
-    """A form field arrives as a list of strings; JSON gives the value itself."""
-    return values[-1] if isinstance(values, list) and values and isinstance(values[0], str) else values
-
-
 def validate(body: Mapping[str, Any], *, form: bool, allow_private: bool) -> Request:
     """A request from a JSON object or a form (fields as lists of strings), or InvalidValue
     naming every problem."""
     problems: dict[str, list[str]] = {}
     for name in sorted(set(body) - FIELDS):
         problems[name] = [f"unknown field (fields: {', '.join(sorted(FIELDS))})"]
-    url = _one(body.get("url"))
+
+    def one(name: str, default: Any = None) -> Any:
+        value = body.get(name, default)
+        return value[-1] if form and isinstance(value, list) and value else value
+
+    url = one("url")
     if url is None:
         problems["url"] = ["is required"]
     else:
@@ -86,26 +88,27 @@ def validate(body: Mapping[str, Any], *, form: bool, allow_private: bool) -> Req
         problems["source_id"] = [f"must be a list of at most {MAX_SOURCES} source ids"]
     else:
         for index, source in enumerate(sources):
-            if form and isinstance(source, str) and source.isascii() and source.isdigit():
-                source = int(source)
-            if isinstance(source, int) and not isinstance(source, bool) and source >= 0:
-                checked.append(str(source))
+            if isinstance(source, int) and not isinstance(source, bool):
+                number = catalog.whole_number(source, catalog.MAX_SOURCE_NUMBER)
+                if number is None:
+                    problems[f"source_id[{index}]"] = [
+                        f"a number must be from 0 to {catalog.MAX_SOURCE_NUMBER}"
+                    ]
+                else:
+                    checked.append(str(number))
                 continue
             try:
                 checked.append(ids.item_id(source, f"source_id[{index}]"))
             except errors.InvalidValue as error:
                 problems[f"source_id[{index}]"] = [error.message]
-    price = _one(body.get("price"))
+    price = one("price")
     if form and isinstance(price, str):
-        price = int(price) if price.isascii() and price.isdigit() else price
-    if price is not None and (
-        isinstance(price, bool)
-        or not isinstance(price, int | Decimal)
-        or price != int(price)
-        or not 0 <= price <= 10**12
-    ):
-        problems["price"] = ["must be a whole number of pence or cents, >= 0 (or null: any)"]
-    hd = _one(body.get("hd"))
+        price = int(price) if price.isascii() and price.isdigit() and len(price) <= 13 else price
+    if price is not None:
+        price = catalog.whole_number(price, MAX_PRICE)
+        if price is None:
+            problems["price"] = [f"must be a whole number of pence or cents, 0 to {MAX_PRICE} (or null: any)"]
+    hd = one("hd")
     hd = False if hd is None else hd  # absent or null: any
     if form and isinstance(hd, str):
         hd = {"true": True, "1": True, "false": False, "0": False}.get(hd.lower(), hd)
@@ -115,12 +118,13 @@ def validate(body: Mapping[str, Any], *, form: bool, allow_private: bool) -> Req
         raise errors.InvalidValue(
             "the notification request is not valid; nothing was stored", fields=problems
         )
-    return Request(url, tuple(dict.fromkeys(checked)), None if price is None else int(price), hd)
+    return Request(url, tuple(dict.fromkeys(checked)), price, hd)
 
 
 def _request_keys(service: str, uid: str, item_type: str, item_id: str) -> list[str]:
     return [
         keys.notify_requests(service, item_type, item_id),
+        keys.notify_done(service, item_type, item_id),
         keys.notify_user(service, uid),
         keys.deliveries(service),
         keys.outbox(service),
@@ -149,8 +153,8 @@ def save(
     episodes) is available already and suits it, the delivery is made at once. Returns the
     ids of deliveries to enqueue. The same request again changes nothing."""
     _check_target(uid, item_type, item_id)
-    if r.scard(keys.notify_user(service, uid)) >= MAX_PER_USER and not r.hexists(
-        keys.notify_requests(service, item_type, item_id), uid
+    if r.scard(keys.notify_user(service, uid)) >= MAX_PER_USER and not r.sismember(
+        keys.notify_user(service, uid), f"{item_type}|{item_id}"
     ):
         raise errors.InvalidValue(f"at most {MAX_PER_USER} notification requests per user; cancel some first")
     record = "\t".join(
@@ -188,7 +192,12 @@ def _available_episodes(r, service: str, programme_id: str) -> list[tuple[str, s
 def _queue_match_item(
     batch, service, requested, available, offers, now_ms: int, *, due_ms=None, user=""
 ) -> None:
-    match_keys = [keys.notify_requests(service, *requested), keys.deliveries(service), keys.outbox(service)]
+    match_keys = [
+        keys.notify_requests(service, *requested),
+        keys.notify_done(service, *requested),
+        keys.deliveries(service),
+        keys.outbox(service),
+    ]
     due = now_ms + GRACE_MS if due_ms is None else due_ms
     args = [now_ms, due, *requested, *available, _offers_text(offers), user]
     batch.script(_match_item, match_keys, args)
@@ -197,10 +206,10 @@ def _queue_match_item(
 def queue_matches(
     batch: scripts.Batch, service: str, item: Item, *, now_ms: int, due_ms: int | None = None
 ) -> list[int]:
-    """Queue the matching that an item's write calls for: its own requests, its programme's
-    (for an episode) and the follows of its sport and teams, after noting since when it is
-    available (or that it is not). Returns the positions of the replies that list new
-    deliveries."""
+    """Queue the matching that an item's write calls for: its own open requests, its
+    programme's (for an episode) and, when this write makes the item available for the
+    first time, the follows of its sport and teams. Returns the positions of the replies
+    that list new deliveries."""
     member = f"{item.item_type}|{item.item_id}"
     if not item.offers:
         batch.raw("HDEL", keys.available(service), member)
@@ -213,17 +222,18 @@ def queue_matches(
         positions.append(len(batch))
         programme = ("programme", item.programme_id)
         _queue_match_item(batch, service, programme, here, item.offers, now_ms, due_ms=due_ms)
+    token = f"{now_ms}.{secrets.token_hex(6)}"  # only the write whose token sticks announces
+    batch.raw("HSETNX", keys.announced(service), member, token)
+    due = now_ms + GRACE_MS if due_ms is None else due_ms
     for follow_type, follow_id in item.tags:
         positions.append(len(batch))
         follow_keys = [
             keys.notify_requests(service, follow_type, follow_id),
-            keys.follow_sent(service, follow_type, follow_id),
             keys.deliveries(service),
             keys.outbox(service),
-            keys.available(service),
+            keys.announced(service),
         ]
-        due = now_ms + GRACE_MS if due_ms is None else due_ms
-        args = [now_ms, due, follow_type, follow_id, *here, _offers_text(item.offers)]
+        args = [now_ms, due, follow_type, follow_id, *here, _offers_text(item.offers), token]
         batch.script(_match_follows, follow_keys, args)
     return positions
 
@@ -259,7 +269,10 @@ def put_items(r, service: str, items: Sequence[Item], *, now_ms: int, due_ms: in
 def delete_item(r, service: str, item_type: str, item_id: str) -> bool:
     """Remove a catalogue item: it is no longer available; False if there was none."""
     deleted = catalog.delete(r, service, item_type, item_id)
-    r.hdel(keys.available(service), f"{item_type}|{item_id}")
+    pipe = r.pipeline(transaction=False)
+    pipe.hdel(keys.available(service), f"{item_type}|{item_id}")
+    pipe.hdel(keys.announced(service), f"{item_type}|{item_id}")  # back again, it is new again
+    pipe.execute()
     return deleted
 
 
@@ -272,14 +285,8 @@ def cancel(r, service: str, uid: str, item_type: str | None = None, item_id: str
         return 0
     batch = scripts.Batch(r)
     for target_type, target_id in targets:
-        batch.script(
-            _cancel,
-            [
-                *_request_keys(service, uid, target_type, target_id),
-                keys.follow_sent(service, target_type, target_id),
-            ],
-            [uid, f"{target_type}|{target_id}", int(target_type in FOLLOW_TYPES)],
-        )
+        keys_ = _request_keys(service, uid, target_type, target_id)
+        batch.script(_cancel, keys_, [uid, f"{target_type}|{target_id}"])
     return sum(batch.execute())
 
 
@@ -355,9 +362,12 @@ def listing(
     pipe = r.pipeline(transaction=False)
     for target_type, target_id in targets:
         pipe.hget(keys.notify_requests(service, target_type, target_id), uid)
+        pipe.hget(keys.notify_done(service, target_type, target_id), uid)
+    replies = pipe.execute() if targets else []
+    records = [opened or done for opened, done in zip(replies[::2], replies[1::2], strict=True)]
     found = [
         (-int(record.split("\t")[4]), target, record)
-        for target, record in zip(targets, pipe.execute() if targets else [], strict=True)
+        for target, record in zip(targets, records, strict=True)
         if record
     ]
     found.sort(key=lambda entry: (entry[0], *entry[1]))
@@ -385,7 +395,7 @@ def listing(
                 "last_error": delivery.last_error or None,
                 "webhook_id": webhook_id(service, delivery_id),
                 "item_type": delivery.item_type,
-                "item_id": delivery.item_id,
+                "item_id": catalog.id_value(delivery.item_id),
                 "done_at": None if delivery.done_ms is None else delivery.done_ms / 1000,
             },
         })  # fmt: skip
@@ -426,15 +436,12 @@ def form_body(delivery: Delivery) -> bytes:
     return urlencode(fields).encode()
 
 
-def _delivery_keys(service: str, delivery_id: str) -> list[str]:
-    """The keys of a delivery's scripts; the id ("r|type|id|user|..." or "f|...") names the
-    request it serves."""
-    _, request_type, request_id, _rest = delivery_id.split("|", 3)
-    return [
-        keys.deliveries(service),
-        keys.outbox(service),
-        keys.notify_requests(service, request_type, request_id),
-    ]
+def _delivery_keys(service: str, delivery_id: str) -> tuple[list[str], str]:
+    """The keys of a delivery's scripts, and when its request was made: the id ("r|type|id|
+    user|created" or "f|type|id|user|created|itemtype|itemid") names the request it serves."""
+    kind, request_type, request_id, _user, created, *_ = delivery_id.split("|")
+    lives = keys.notify_done if kind == "r" else keys.notify_requests
+    return [keys.deliveries(service), keys.outbox(service), lives(service, request_type, request_id)], created
 
 
 Post = Callable[[str, bytes, dict[str, str]], int]
@@ -452,8 +459,9 @@ def deliver(
 ) -> float | None:
     """Send one delivery if it is pending and no other sender holds it; returns the seconds
     until its retry is due (None when there is nothing more to do)."""
-    keys_ = _delivery_keys(service, delivery_id)
-    record = _start(r, keys_, [delivery_id, now_ms, now_ms + lease_ms])
+    keys_, created = _delivery_keys(service, delivery_id)
+    lease = now_ms + lease_ms  # also this sender's token: a finish without it is ignored
+    record = _start(r, keys_, [delivery_id, now_ms, lease, created])
     if not record:
         return None
     began = time.monotonic()
@@ -472,19 +480,19 @@ def deliver(
     try:
         status = post(delivery.url, body, headers)
         error = "" if 200 <= status < 300 else f"HTTP {status}"
-    except webhooks.Refused as refused:
-        error, permanent = f"refused: {refused}", True
+    except (webhooks.Refused, http.client.InvalidURL, UnicodeError) as refused:
+        error, permanent = f"refused: {refused}", True  # no retry can change these
     except Exception as failure:  # any failure on the way is this attempt's result
         error = f"{type(failure).__name__}: {failure}" if str(failure) else type(failure).__name__
     error = error[:300].replace("\t", " ").replace("\n", " ")
     now = now_ms + int((time.monotonic() - began) * 1000)
     if not error:
-        _finish(r, keys_, [delivery_id, now, "delivered", "", 0])
+        _finish(r, keys_, [delivery_id, now, "delivered", "", 0, lease, created])
         return None
     attempt = delivery.attempts + 1
     if permanent or attempt > len(BACKOFF):
-        _finish(r, keys_, [delivery_id, now, "failed", error, 0])
+        _finish(r, keys_, [delivery_id, now, "failed", error, 0, lease, created])
         return None
     delay = BACKOFF[attempt - 1]
-    _finish(r, keys_, [delivery_id, now, "retry", error, now + delay * 1000 + GRACE_MS])
+    _finish(r, keys_, [delivery_id, now, "retry", error, now + delay * 1000 + GRACE_MS, lease, created])
     return delay

@@ -5,12 +5,14 @@ A webhook URL's host is resolved once; every address it resolves to is checked, 
 connection goes to the checked address (the Host header and TLS name stay the URL's), so
 a DNS answer cannot change between the check and the connection. Refused: loopback,
 private, link-local, shared (CGNAT), multicast, reserved and unspecified addresses, and
-IPv6 forms of them (IPv4-mapped, 6to4, Teredo, NAT64), unless the operator allows private targets.
+IPv6 forms of them (IPv4-mapped, 6to4, Teredo, NAT64), unless the operator allows private
+targets; cloud metadata addresses are refused even then.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import http.client
@@ -18,6 +20,7 @@ import ipaddress
 import secrets
 import socket
 import ssl
+import threading
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -38,8 +41,12 @@ class Target:
 
 def parse(url: str) -> Target:
     """A webhook URL's parts, or Refused: http or https, a host, no credentials."""
-    if not isinstance(url, str) or not url or len(url) > MAX_URL or any(c.isspace() for c in url):
-        raise Refused(f"must be an http or https URL of at most {MAX_URL} characters, without spaces")
+    if not isinstance(url, str) or not url or len(url) > MAX_URL:
+        raise Refused(f"must be an http or https URL of at most {MAX_URL} characters")
+    if not url.isascii() or any(c.isspace() or not c.isprintable() for c in url):
+        raise Refused(
+            "must be ASCII without spaces or control characters (percent-encode the rest; punycode a host)"
+        )
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -49,6 +56,8 @@ def parse(url: str) -> Target:
         raise Refused("must be an http or https URL with a host")
     if parts.username or parts.password:
         raise Refused("must not hold credentials")
+    if port == 0:
+        raise Refused("port 0 cannot be called")
     path = parts.path or "/"
     if parts.query:
         path += "?" + parts.query
@@ -56,6 +65,9 @@ def parse(url: str) -> Target:
 
 
 _NAT64 = (ipaddress.IPv6Network("64:ff9b::/96"), ipaddress.IPv6Network("64:ff9b:1::/48"))
+_ALSO_REFUSED = (ipaddress.IPv6Network("fec0::/10"),)  # site-local: deprecated, still not public
+#: Cloud instance metadata: refused even where private targets are allowed.
+METADATA = (ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254"))
 
 
 def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
@@ -74,16 +86,28 @@ def _refused_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> 
         inner = _embedded_ipv4(address)
         if inner is not None and _refused_address(inner):
             return True
-    return not address.is_global or address.is_multicast
+    return not address.is_global or address.is_multicast or any(address in net for net in _ALSO_REFUSED)
+
+
+def _literal(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address a host names by itself: 127.0.0.1 and ::1, and the forms the resolver
+    also reads as IPv4 (127.1, 2130706433, 0x7f.1)."""
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    try:
+        return ipaddress.IPv4Address(socket.inet_aton(host))
+    except OSError:
+        return None
 
 
 def literal_refused(url: str) -> str | None:
     """Why a URL whose host is an IP address literal may not be called (None: fine, or not
     a literal: those are checked when called)."""
     host = parse(url).host
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
+    address = _literal(host)
+    if address is None:
         return None
     return f"{host} is not a public address" if _refused_address(address) else None
 
@@ -96,10 +120,10 @@ def resolve(target: Target, *, allow_private: bool) -> str:
     except socket.gaierror as error:  # perhaps for now only: worth another try later
         raise OSError(f"{target.host} does not resolve: {error.strerror or error}") from None
     addresses = [answer[4][0] for answer in answers]
-    if not allow_private:
-        for text in addresses:
-            if _refused_address(ipaddress.ip_address(text.split("%")[0])):
-                raise Refused(f"{target.host} resolves to {text}, which is not a public address")
+    for text in addresses:
+        address = ipaddress.ip_address(text.split("%")[0])
+        if address in METADATA or (not allow_private and _refused_address(address)):
+            raise Refused(f"{target.host} resolves to {text}, which is not a public address")
     return addresses[0]
 
 
@@ -116,8 +140,9 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
 
 
 def post(url: str, body: bytes, headers: dict[str, str], *, timeout: float, allow_private: bool) -> int:
-    """POST `body` to `url`; the response status. Refused (not sent), or OSError /
-    http.client.HTTPException for failures on the way."""
+    """POST `body` to `url` and return the response status, all within `timeout` seconds
+    (a receiver that answers slowly, a byte at a time, is cut off at the deadline).
+    Refused: not sent. OSError or http.client.HTTPException: a failure on the way."""
     target = parse(url)
     address = resolve(target, allow_private=allow_private)
     connection: http.client.HTTPConnection
@@ -126,13 +151,33 @@ def post(url: str, body: bytes, headers: dict[str, str], *, timeout: float, allo
     else:
         connection = http.client.HTTPConnection(address, target.port, timeout=timeout)
     default_port = 443 if target.scheme == "https" else 80
-    host = target.host if target.port == default_port else f"{target.host}:{target.port}"
-    if ":" in target.host:  # an IPv6 literal
-        host = f"[{target.host}]" if target.port == default_port else f"[{target.host}]:{target.port}"
+    host = f"[{target.host}]" if ":" in target.host else target.host  # an IPv6 literal
+    if target.port != default_port:
+        host = f"{host}:{target.port}"
+    expired = threading.Event()
+
+    def cut_off() -> None:
+        expired.set()
+        sock = connection.sock
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)  # wakes a read that is waiting
+
+    deadline = threading.Timer(timeout, cut_off)
+    deadline.daemon = True
+    deadline.start()
     try:
         connection.request("POST", target.path, body=body, headers={"Host": host, **headers})
-        return connection.getresponse().status  # the body is not read: nothing in it counts
+        status = connection.getresponse().status  # the body is not read: nothing in it counts
+        if expired.is_set():  # cut off mid-answer (headers end at the cut): not an answer
+            raise TimeoutError(f"no answer within {timeout:g} s")
+        return status
+    except (OSError, http.client.HTTPException):
+        if expired.is_set():
+            raise TimeoutError(f"no answer within {timeout:g} s") from None
+        raise
     finally:
+        deadline.cancel()
         connection.close()
 
 

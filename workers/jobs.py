@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -15,6 +16,7 @@ from engine.settings import Settings
 from workers import queues
 
 DELIVERY_THREADS = 16  # deliveries of one job sent at once
+SWEEP_SECONDS = 5  # a sweep hands on what it can in this long; the next goes on
 
 
 @functools.cache
@@ -63,15 +65,20 @@ def deliver(service: str, delivery_ids: list[str]) -> int:
 
 def sweep_outboxes() -> int:
     """Enqueue every delivery whose time has come but that no job has begun (a lost job, a
-    crash between match and enqueue, an import's); returns how many."""
+    crash between match and enqueue, an import's), for up to SWEEP_SECONDS; returns how
+    many."""
     settings, r = _engine()
     job = get_current_job()
     swept = 0
+    stop_at = time.monotonic() + SWEEP_SECONDS
     for service in notifications.services_with_deliveries(r, tenants.services(r)):
-        due = notifications.claim_due(r, service, now_ms=now_ms())
-        if due and job is not None:
-            queues.enqueue_deliveries(job.connection, service, due, timeout=settings.webhook_timeout)
-        elif due:
-            deliver(service, due)
-        swept += len(due)
+        while time.monotonic() < stop_at:
+            due = notifications.claim_due(r, service, now_ms=now_ms())
+            if due and job is not None:
+                queues.enqueue_deliveries(job.connection, service, due, timeout=settings.webhook_timeout)
+            elif due:
+                deliver(service, due)
+            swept += len(due)
+            if len(due) < notifications.SWEEP_BATCH:
+                break
     return swept

@@ -260,13 +260,13 @@ def test_a_programme_request_is_satisfied_by_an_available_episode(r):
     assert len(ask(r, "8", "programme", "p1")) == 1
 
 
-def test_a_follow_hears_once_of_each_item_that_becomes_available_after_it_began(r):
+def test_a_follow_hears_once_of_each_item_when_it_becomes_available(r):
     put(r, "match", "old", offer(7, 0), sport="football", teams=["arsenal", "spurs"], now=NOW - 1000)
     ask(r, "7", "team", "arsenal")
     ask(r, "8", "sport", "football", price=0)
     assert put(r, "match", "old", offer(7, 0), sport="football", teams=["arsenal"], now=NOW + 10) == []
     made = put(r, "match", "m1", offer(7, 0), sport="football", teams=["arsenal", "chelsea"], now=NOW + 20)
-    assert sorted(made) == ["f|sport|football|8|match|m1", "f|team|arsenal|7|match|m1"]
+    assert sorted(made) == [f"f|sport|football|8|{NOW}|match|m1", f"f|team|arsenal|7|{NOW}|match|m1"]
     assert put(r, "match", "m1", offer(9, 0), sport="football", teams=["arsenal"], now=NOW + 30) == []
     assert put(r, "match", "m2", offer(7, 500), sport="football", now=NOW + 40) == []  # over 8's price
     receiver = Receiver()
@@ -282,12 +282,51 @@ def test_a_follow_hears_once_of_each_item_that_becomes_available_after_it_began(
     send(r, second, receiver, now=NOW + 70)
     assert shown(r, "7")[0]["delivery"]["item_id"] == "m3"
     assert r.hlen(keys.deliveries("acme")) == 2  # 7's latest and 8's
-    # an item that went away and comes back is new again, but not to those told of it
+    # offers that go away and come back do not make an item new; deleted and put again, it is
     put(r, "match", "m1", now=NOW + 80)
     assert put(r, "match", "m1", offer(7, 0), teams=["arsenal"], now=NOW + 90) == []
-    # cancelling a follow forgets what it told
-    notifications.cancel(r, "acme", "7", "team", "arsenal")
-    assert r.scard(keys.follow_sent("acme", "team", "arsenal")) == 0
+    notifications.delete_item(r, "acme", "match", "m1")
+    assert len(put(r, "match", "m1", offer(7, 0), teams=["arsenal"], now=NOW + 100)) == 1
+
+
+def test_a_replaced_or_cancelled_follow_sends_none_of_its_pending_webhooks(r):
+    ask(r, "7", "sport", "football", url="https://a.example.com/")
+    first = put(r, "match", "m1", offer(7, 100), sport="football")
+    second = put(r, "match", "m2", offer(7, 100), sport="football")
+    ask(r, "7", "sport", "football", url="https://b.example.com/", hd=True, now=NOW + 5)
+    receiver = Receiver()
+    for delivery in first + second:
+        assert send(r, delivery, receiver) is None
+    assert receiver.calls == []
+    assert r.hlen(keys.deliveries("acme")) == 0 and r.zcard(keys.outbox("acme")) == 0
+    entry = shown(r, "7")[0]
+    assert (entry["url"], entry["notified"], entry["delivery"]) == ("https://b.example.com/", False, None)
+    third = put(r, "match", "m3", offer(7, 100, hd=True), sport="football", now=NOW + 10)
+    notifications.cancel(r, "acme", "7")
+    ask(r, "7", "sport", "football", url="https://b.example.com/", hd=True, now=NOW + 20)  # made anew
+    assert send(r, third[0], receiver) is None and receiver.calls == []
+
+
+def test_matched_requests_leave_the_open_ones_that_matching_reads(r):
+    ask(r, "7", "movie", "1")
+    ask(r, "8", "movie", "1", price=10)
+    put(r, "movie", "1", offer(7, 100))
+    assert list(r.hgetall(keys.notify_requests("acme", "movie", "1"))) == ["8"]
+    assert list(r.hgetall(keys.notify_done("acme", "movie", "1"))) == ["7"]
+    assert [entry["item_id"] for uid in ("7", "8") for entry in shown(r, uid)] == [1, 1]
+
+
+def test_the_same_request_again_retries_one_that_failed_for_good(r):
+    ask(r, "7", "movie", "1")
+    (delivery,) = put(r, "movie", "1", offer(7, 100))
+    now = NOW
+    failing = Receiver(*[500] * 8)
+    while (delay := send(r, delivery, failing, now=now)) is not None:
+        now += delay * 1000
+    assert shown(r, "7")[0]["delivery"]["status"] == "failed"
+    (again,) = ask(r, "7", "movie", "1", now=now)
+    assert send(r, again, Receiver(), now=now) is None
+    assert shown(r, "7")[0]["notified"] is True
 
 
 def test_pages_of_requests_newest_first(r):
@@ -328,12 +367,51 @@ def test_pages_of_requests_newest_first(r):
         ({"url": URL, "source_id": [-1]}, "source_id[0]"),
         ({"url": URL, "source_id": [[7]]}, "source_id[0]"),
         ({"url": URL, "when": "soon"}, "when"),
+        ({"url": [URL]}, "url"),
+        ({"url": "http://127.1/"}, "url"),
+        ({"url": "http://2130706433/"}, "url"),
+        ({"url": "http://0x7f000001/"}, "url"),
+        ({"url": "http://[fec0::1]/"}, "url"),
+        ({"url": "https://example.com/\u00e9"}, "url"),
+        ({"url": "https://example.com/\u0000"}, "url"),
+        ({"url": "https://example.com:0/"}, "url"),
+        ({"url": URL, "price": 10**13}, "price"),
     ],
 )
 def test_bad_json_requests_are_refused_naming_the_field(body, field):
     with pytest.raises(errors.InvalidValue) as caught:
         notifications.validate(body, form=False, allow_private=False)
     assert field in caught.value.fields, caught.value.fields
+
+
+@pytest.mark.parametrize(
+    "number", ["1e2000000", "-1e2000000", "1e-2000000", "123456789012345678901234567890"]
+)
+def test_huge_numbers_are_refused_at_once(number):
+    from engine import exactjson
+
+    body = exactjson.loads(f'{{"url": "{URL}", "price": {number}, "source_id": [{number}]}}')
+    with pytest.raises(errors.InvalidValue) as caught:
+        notifications.validate(body, form=False, allow_private=False)
+    assert {"price", "source_id[0]"} <= set(caught.value.fields)
+    item = exactjson.loads(
+        f'{{"availability": [{{"source_id": {number}, "price": {number}}}], "duration": {number}}}'
+    )
+    with pytest.raises(errors.InvalidValue):
+        catalog.validate("movie", "1", item)
+
+
+def test_ids_show_as_numbers_only_when_they_read_back_the_same(r):
+    for item_id in ("7", "007", "-5", "1234567890123456", "0"):
+        ask(r, "7", "movie", item_id)
+    shown_ids = sorted((str(type(e["item_id"]).__name__), str(e["item_id"])) for e in shown(r, "7"))
+    assert shown_ids == [
+        ("int", "0"),
+        ("int", "7"),
+        ("str", "-5"),
+        ("str", "007"),
+        ("str", "1234567890123456"),
+    ]
 
 
 def test_form_requests_read_strings():
@@ -367,3 +445,24 @@ def test_a_user_has_at_most_so_many_requests(r, monkeypatch):
     with pytest.raises(errors.InvalidValue):
         ask(r, "7", "movie", "3")
     ask(r, "7", "movie", "2", price=5)  # replacing one is fine
+
+
+def test_two_senders_of_one_delivery_flip_notified_once(r):
+    """A sender outlives its lease; the sweep's sender sends too. Both succeed: the receiver
+    sees one webhook-id twice, and the request is notified once, by the first to finish."""
+    ask(r, "7", "movie", "1")
+    (delivery,) = put(r, "movie", "1", offer(7, 100))
+    second = Receiver()
+
+    def slow(url, body, headers):
+        later = NOW + notifications.LEASE_MS + 1
+        assert send(r, delivery, second, now=later) is None  # meanwhile, after the lease
+        return 200
+
+    assert send(r, delivery, slow) is None
+    assert len(second.calls) == 1
+    entry = shown(r, "7")[0]
+    assert entry["notified"] is True
+    assert entry["delivery"]["attempts"] == 1  # the late finish changed nothing
+    notified_ms = r.hget(keys.notify_done("acme", "movie", "1"), "7").split("\t")[6]
+    assert int(notified_ms) >= NOW + notifications.LEASE_MS + 1

@@ -141,3 +141,40 @@ def test_https_checks_the_certificate_for_the_urls_host_at_the_checked_address(m
         webhooks.post("https://hooks.example.com:8443/x", b"", {}, timeout=1, allow_private=False)
     assert connected == [("93.184.216.34", 8443)]
     assert wrapped == [("hooks.example.com", True, ssl.CERT_REQUIRED)]
+
+
+def test_cloud_metadata_is_refused_even_where_private_targets_are_allowed(monkeypatch):
+    target = webhooks.parse("http://metadata.example/")
+    for address in ("169.254.169.254", "fd00:ec2::254"):
+        fake_dns(monkeypatch, address)
+        with pytest.raises(webhooks.Refused):
+            webhooks.resolve(target, allow_private=True)
+    fake_dns(monkeypatch, "10.0.0.1")
+    assert webhooks.resolve(target, allow_private=True) == "10.0.0.1"
+
+
+def test_a_receiver_that_drips_its_answer_is_cut_off_at_the_deadline():
+    import threading
+    import time
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        port = listener.getsockname()[1]
+
+        def drip():
+            connection, _ = listener.accept()
+            with connection:
+                connection.recv(65536)
+                try:
+                    for part in (b"HTTP/1.1 200 OK\r\n", *[b"X-Slow: 1\r\n"] * 20, b"\r\n"):
+                        connection.sendall(part)
+                        time.sleep(0.3)  # each read is quick; the whole answer is not
+                except OSError:
+                    pass  # cut off
+
+        threading.Thread(target=drip, daemon=True).start()
+        started = time.monotonic()
+        with pytest.raises(TimeoutError, match="no answer within 1 s"):
+            webhooks.post(f"http://127.0.0.1:{port}/", b"x", {}, timeout=1, allow_private=True)
+        assert time.monotonic() - started < 2
