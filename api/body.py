@@ -14,11 +14,13 @@ NDJSON_TYPES = ("application/x-ndjson", "application/jsonl", "application/jsonli
 BLANK = object()  # a blank NDJSON line
 
 
+def is_json(mimetype: str) -> bool:
+    return mimetype in JSON_TYPES or (mimetype.startswith("application/") and mimetype.endswith("+json"))
+
+
 def check_json_content_type() -> None:
     mimetype = request.mimetype
-    if mimetype not in JSON_TYPES and not (
-        mimetype.startswith("application/") and mimetype.endswith("+json")
-    ):
+    if not is_json(mimetype):
         shown = mimetype or "none"
         raise ApiError(415, "unsupported_media_type", f"Content-Type must be application/json (got {shown})")
     charset = request.mimetype_params.get("charset")
@@ -28,7 +30,7 @@ def check_json_content_type() -> None:
 
 def raw(limit: int) -> bytes:
     """The body's bytes, refusing more than `limit` and compressed bodies."""
-    encoding = request.headers.get("Content-Encoding", "identity").strip().lower()
+    encoding = request.headers.get("Content-Encoding", "").strip().lower() or "identity"
     if encoding != "identity":
         raise ApiError(415, "unsupported_media_type", f"Content-Encoding {encoding} is not accepted")
     length = request.content_length

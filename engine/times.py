@@ -54,7 +54,8 @@ def parse(value: Any, *, now_ms: int, field: str = "ts") -> int:
 
 def _iso_seconds(text: str, field: str) -> Decimal:
     try:
-        if not text.isascii():  # fromisoformat reads other scripts' digits too
+        if not text.isascii() or not text.isprintable():  # fromisoformat reads other scripts'
+            # digits too, and overlooks a trailing NUL
             raise ValueError
         moment = datetime.fromisoformat(text.strip())
     except ValueError:

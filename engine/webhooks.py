@@ -54,7 +54,7 @@ def parse(url: str) -> Target:
         raise Refused(f"is not a URL: {error}") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise Refused("must be an http or https URL with a host")
-    if parts.username or parts.password:
+    if "@" in parts.netloc:
         raise Refused("must not hold credentials")
     if port == 0:
         raise Refused("port 0 cannot be called")
@@ -65,7 +65,6 @@ def parse(url: str) -> Target:
 
 
 _NAT64 = (ipaddress.IPv6Network("64:ff9b::/96"), ipaddress.IPv6Network("64:ff9b:1::/48"))
-_ALSO_REFUSED = (ipaddress.IPv6Network("fec0::/10"),)  # site-local: deprecated, still not public
 #: Cloud instance metadata: refused even where private targets are allowed.
 METADATA = (ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254"))
 
@@ -86,7 +85,9 @@ def _refused_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> 
         inner = _embedded_ipv4(address)
         if inner is not None and _refused_address(inner):
             return True
-    return not address.is_global or address.is_multicast or any(address in net for net in _ALSO_REFUSED)
+    if not address.is_global or address.is_multicast or address.is_reserved:
+        return True  # (is_global alone passes reserved IPv6 forms such as ::127.0.0.1)
+    return isinstance(address, ipaddress.IPv6Address) and address.is_site_local
 
 
 def _literal(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
@@ -97,7 +98,7 @@ def _literal(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     except ValueError:
         pass
     try:
-        return ipaddress.IPv4Address(socket.inet_aton(host))
+        return ipaddress.IPv4Address(socket.inet_aton(host.removesuffix(".")))
     except OSError:
         return None
 

@@ -67,7 +67,7 @@ def request_notification(uid: str, itemtype: str, itemid: str):
     """JSON or form-encoded. When the item is available already on a suitable offer, the
     webhook is called at once."""
     form = request.mimetype == FORM
-    if not form and request.content_length and request.mimetype not in body.JSON_TYPES:
+    if not form and (request.content_length or request.mimetype) and not body.is_json(request.mimetype):
         shown = request.mimetype or "none"
         raise ApiError(
             415, "unsupported_media_type", f"Content-Type must be application/json or {FORM} (got {shown})"

@@ -160,3 +160,36 @@ def test_bad_paths_on_get_and_delete(api, r, path):
     assert api.get(path).status_code == 400
     assert api.delete(path).status_code == 400
     assert snapshot(r) == before
+
+
+def test_huge_numbers_get_a_quick_400(api, r):
+    before = snapshot(r)
+    for kwargs in (
+        {"data": f'{{"url": "{HOOK}", "price": 1e999999999}}', "content_type": "application/json"},
+        {"data": f"url={HOOK}&price={'9' * 5000}", "content_type": FORM},
+        {"data": f"url={HOOK}&source_id={'9' * 5000}", "content_type": FORM},
+    ):
+        response = api.post("notification/7/movie/1/", **kwargs)
+        assert response.status_code == 400, response.get_data(as_text=True)
+    response = api.put(
+        "item/movie/1/", data='{"programme_id": "p", "episode": 1e999999999}', content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert snapshot(r) == before
+
+
+def test_json_arrays_are_not_single_values(api, r):
+    before = snapshot(r)
+    response = api.post(
+        "notification/7/movie/1/", json={"url": ["junk", HOOK], "price": ["x", 5], "hd": [True]}
+    )
+    assert response.status_code == 400
+    assert set(body(response)["error"]["fields"]) == {"url", "price", "hd"}
+    assert snapshot(r) == before
+
+
+def test_any_json_content_type_is_json(api):
+    response = api.post(
+        "notification/7/movie/1/", data=f'{{"url": "{HOOK}"}}', content_type="application/vnd.acme+json"
+    )
+    assert response.status_code == 204

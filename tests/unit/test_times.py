@@ -62,3 +62,11 @@ def test_ten_minutes_ahead_is_still_accepted():
 )
 def test_seconds_text_keeps_milliseconds_only_when_there_are_some(ms, text):
     assert times.seconds_text(ms) == text
+
+
+@pytest.mark.parametrize(
+    "text", ["2024-01-01T00:00:00\x00", "2024-01-01T00:00:00\x1f", "2024-01-01\x0bT00:00"]
+)
+def test_control_characters_in_a_time_are_refused(text):
+    with pytest.raises(InvalidValue):
+        times.parse(text, now_ms=NOW)

@@ -14,7 +14,8 @@ from engine import webhooks
         "100.64.0.1", "100.127.255.254", "0.0.0.0", "224.0.0.1", "239.255.255.250", "240.0.0.1",
         "255.255.255.255", "192.0.2.1", "198.18.0.1", "::1", "::", "fe80::1", "fc00::1", "fd12::1",
         "ff02::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1", "::ffff:169.254.169.254", "2002:7f00:1::1",
-        "2002:a00:1::1", "2001:db8::1", "64:ff9b::a00:1",
+        "2002:a00:1::1", "2001:db8::1", "64:ff9b::a00:1", "::127.0.0.1", "::a9fe:a9fe", "::ffff:0:7f00:1",
+        "fec0::1",
     ],
 )  # fmt: skip
 def test_private_and_reserved_addresses_are_refused(address):
@@ -28,6 +29,13 @@ def test_public_addresses_pass(address):
     assert webhooks.literal_refused(f"https://{host}/hook") is None
 
 
+@pytest.mark.parametrize(
+    "host", ["127.1", "2130706433", "0x7f.1", "0x7f000001", "0177.0.0.1", "017700000001", "0", "127.0.0.1."]
+)
+def test_the_numeric_forms_resolvers_read_as_ipv4_are_literals(host):
+    assert webhooks.literal_refused(f"http://{host}/hook") is not None
+
+
 def test_names_are_checked_when_called_not_when_asked():
     assert webhooks.literal_refused("https://hooks.example.com/x") is None
 
@@ -35,7 +43,9 @@ def test_names_are_checked_when_called_not_when_asked():
 @pytest.mark.parametrize(
     "url",
     ["", "ftp://example.com/", "javascript:alert(1)", "http://", "//example.com/", "http://a b/",
-     "http://user:pw@example.com/", "https://example.com:99999/", "http://[::1/", "x" * 3000],
+     "http://user:pw@example.com/", "http://:@example.com/", "http://@example.com/", "https://example.com:99999/",
+     "http://[::1/", "x" * 3000, "http://example.com/\x00", "http://exa\x7fmple.com/", "http://example.com/ä",
+     "http://\uff11\uff12\uff17.0.0.1/", "http://example.com:0/"],
 )  # fmt: skip
 def test_malformed_urls_are_refused(url):
     with pytest.raises(webhooks.Refused):
