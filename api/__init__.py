@@ -7,6 +7,7 @@ from werkzeug.routing import BaseConverter
 
 from api import auth, errors, health, openapi
 from api.activity.routes import bp as activity
+from api.bookmarks.routes import bp as bookmarks
 from api.catalog.routes import bp as catalog
 from api.context import AppState, Enqueue
 from api.events.routes import bp as events
@@ -43,6 +44,7 @@ def create_app(
     keyed.register_blueprint(events)
     keyed.register_blueprint(catalog)
     keyed.register_blueprint(notifications)
+    keyed.register_blueprint(bookmarks)
     app.register_blueprint(keyed)
     app.register_blueprint(activity)
     app.register_blueprint(health.bp)

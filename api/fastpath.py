@@ -24,7 +24,7 @@ from flask import Flask
 from api.auth import admit
 from api.context import AppState
 from api.errors import error_body, internal_error, retry_after, unavailable_error
-from engine import events
+from engine import bookmarks, events
 from engine.clock import now_ms
 from engine.errors import UNAVAILABLE, EngineError, RateLimited
 
@@ -75,6 +75,8 @@ class EventFastPath:
             value = parts[9] if len(parts) == 10 else None
             made = events.make(*parts[5:9], value, unquote_plus(query[3:]) if query else None, now_ms=now)
         except EngineError:
+            return None
+        if bookmarks.is_viewing(made):  # needs the catalogue and moves bookmarks: Flask's route
             return None
         admit(state, record, now)
         return record.service, made

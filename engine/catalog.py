@@ -210,7 +210,15 @@ def queue_put(batch: scripts.Batch, service: str, item: Item, *, now_ms: int) ->
     """Queue the item's write (and its place among its programme's episodes) on `batch`;
     returns the position of the reply: [1 created | 0 replaced, the programme it had]."""
     position = len(batch)
-    args = [exactjson.dumps(item.doc), item.programme_id or "", now_ms]
+    duration = item.doc.get("duration")
+    args = [
+        exactjson.dumps(item.doc),
+        item.programme_id or "",
+        now_ms,
+        item.doc.get("name", ""),
+        "" if duration is None else exactjson.dumps(duration),
+        "" if item.order is None else item.order,
+    ]
     batch.script(_put, [keys.catalog_item(service, item.item_type, item.item_id)], args)
     if item.programme_id:
         member = f"{item.item_type}|{item.item_id}"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -173,7 +173,7 @@ def _list_keys(service: str, user: str, item_type: str, event: str) -> list[str]
     ]
 
 
-def _queue_log(batch: scripts.Batch, service: str, events: Sequence[Event], log_max: int, log: bool) -> None:
+def queue_log(batch: scripts.Batch, service: str, events: Sequence[Event], log_max: int, log: bool) -> None:
     """The events' analytics log entries: an XADD for one event, else a script call per
     LOG_CALL of them (a script costs Redis more than one XADD, and the client far less than
     many)."""
@@ -207,7 +207,7 @@ def queue(
         batch.script(
             _apply, _list_keys(service, e.user, e.item_type, e.event), [f"{e.item_type}|{e.event}", line]
         )
-        _queue_log(batch, service, events, log_max, log)
+        queue_log(batch, service, events, log_max, log)
         return {(e.user, e.item_type, e.event): 0}
     by_list: dict[tuple[str, str, str], list[str]] = {}
     for e in events:
@@ -220,7 +220,7 @@ def queue(
         batch.script(
             _apply, _list_keys(service, user, item_type, event), [f"{item_type}|{event}", "".join(lines)]
         )
-    _queue_log(batch, service, events, log_max, log)
+    queue_log(batch, service, events, log_max, log)
     return positions
 
 
@@ -228,7 +228,7 @@ def append_log(r, service: str, events: Sequence[Event], *, log_max: int = LOG_M
     """Only the analytics log entries of `events` (stored some other way)."""
     if events:
         batch = scripts.Batch(r)
-        _queue_log(batch, service, events, log_max, True)
+        queue_log(batch, service, events, log_max, True)
         batch.execute()
 
 
@@ -290,16 +290,17 @@ class Entry:
     ms: int
 
 
-def _encode_cursor(ms: int, item: str) -> str:
+def encode_cursor(ms: int, item: str) -> str:
     return base64.urlsafe_b64encode(f"{ms}|{item}".encode()).decode().rstrip("=")
 
 
-def _decode_cursor(cursor: str) -> tuple[int, str]:
+def decode_cursor(cursor: str, check: Callable[[str], str] = ids.item_id) -> tuple[int, str]:
+    """(ms, item) of a cursor encode_cursor made; `check` validates the item."""
     try:
         ms, _, item = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode().partition("|")
         if not (ms.isascii() and ms.isdecimal()):  # a time in the list is never negative
             raise ValueError(ms)
-        return int(ms), ids.item_id(item)
+        return int(ms), check(item)
     except (binascii.Error, UnicodeDecodeError, ValueError, errors.InvalidValue):
         raise errors.InvalidValue(
             "cursor is not one a list gave out", fields={"cursor": ["invalid"]}
@@ -322,7 +323,7 @@ def page(
     ids.item_type(item_type)
     if not 1 <= limit <= MAX_PAGE:
         raise errors.InvalidValue(f"limit must be from 1 to {MAX_PAGE}", fields={"limit": ["out of range"]})
-    after_ms, after_item = _decode_cursor(cursor) if cursor else ("", "")
+    after_ms, after_item = decode_cursor(cursor) if cursor else ("", "")
     list_keys = [
         keys.event_times(service, user, item_type, event),
         keys.event_values(service, user, item_type, event),
@@ -334,7 +335,7 @@ def page(
     ]
     more = len(entries) > limit
     entries = entries[:limit]
-    return entries, (_encode_cursor(entries[-1].ms, entries[-1].item) if more else None)
+    return entries, (encode_cursor(entries[-1].ms, entries[-1].item) if more else None)
 
 
 #: (service, item type) -> events seen with lists of that type: the lists the all-lists read

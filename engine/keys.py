@@ -69,6 +69,42 @@ def activity_stats(service: str, uid: str) -> str:
     return f"{PREFIX}:{user_tag(service, uid)}:stats"
 
 
+def bookmarks(service: str, uid: str) -> str:
+    """ZSET the user's bookmarks (continue watching): "<itemtype>|<itemid>" of a movie or
+    programme (or any item the catalogue does not know) -> its last activity (ms). No TTL."""
+    return f"{PREFIX}:{user_tag(service, uid)}:bookmarks"
+
+
+def bookmark_marks(service: str, uid: str) -> str:
+    """HASH "<itemtype>|<itemid>" -> the bookmark's record, tab-separated: state (w
+    watching, n next episode up, d dismissed, x finished), ms, position (minutes), episode
+    ("<itemtype>|<itemid>" or ''), episode order (season * 100000 + number, or ''). The d
+    and x records are tombstones: they keep older events from bringing a bookmark back.
+    No TTL."""
+    return f"{PREFIX}:{user_tag(service, uid)}:bookmark-marks"
+
+
+def live_session(service: str, uid: str) -> str:
+    """STRING the user's open live-TV session: "<channel>\t<start ms>". Gone when closed."""
+    return f"{PREFIX}:{user_tag(service, uid)}:live"
+
+
+def live_sessions(service: str) -> str:
+    """ZSET "<user>\t<channel>\t<start ms>" -> start ms: the open live sessions, for the
+    periodic job that closes those left open too long. No TTL."""
+    return f"{PREFIX}:{{{service}|live}}:sessions"
+
+
+def live_services() -> str:
+    """SET services that have had live sessions (what the periodic job visits)."""
+    return f"{PREFIX}:live-services"
+
+
+def bookmark_config(service: str) -> str:
+    """STRING JSON: the service's own bookmark settings (overrides of the defaults). No TTL."""
+    return f"{PREFIX}:{service_tag(service)}:bookmark-config"
+
+
 def event_log(service: str) -> str:
     """STREAM the service's analytics log: one entry per accepted event (user, event,
     item_type, item, value, ts), trimmed to about TANKTOP_EVENT_LOG_MAX entries."""
@@ -106,7 +142,15 @@ def user_keys(service: str, uid: str, lists: Iterable[str] = ()) -> list[str]:
             event_times(service, uid, item_type, event),
             event_values(service, uid, item_type, event),
         ]
-    return [profile(service, uid), event_lists(service, uid), activity_stats(service, uid), *per_list]
+    return [
+        profile(service, uid),
+        event_lists(service, uid),
+        activity_stats(service, uid),
+        bookmarks(service, uid),
+        bookmark_marks(service, uid),
+        live_session(service, uid),
+        *per_list,
+    ]
 
 
 # Service-level data lives under tags that hold a "|", which no user id has: no user's
@@ -115,7 +159,9 @@ def user_keys(service: str, uid: str, lists: Iterable[str] = ()) -> list[str]:
 
 def catalog_item(service: str, item_type: str, item_id: str) -> str:
     """HASH one catalogue item: doc (its JSON text), programme (the programme id of an
-    episode, '' otherwise), updated_ms. No TTL."""
+    episode, '' otherwise), updated_ms, and what bookmarks read without parsing the
+    document: name, duration (minutes), order (an episode's season * 100000 + number),
+    each '' when it has none. No TTL."""
     return f"{PREFIX}:{{{service}|item|{item_type}|{item_id}}}:item"
 
 

@@ -13,7 +13,7 @@ from api.errors import ApiError
 from api.events import schemas
 from api.openapi import hidden, operation
 from api.reply import json_response, no_content, number
-from engine import errors, events, exactjson, weights
+from engine import bookmarks, errors, events, exactjson, weights
 from engine.clock import now_ms
 from engine.times import seconds_text
 
@@ -35,7 +35,9 @@ def _log_max() -> int:
 def record_event(uid: str, event: str, itemtype: str, itemid: str, value: str | None = None):
     """Per (user, event, item) the newest event time wins; an older event changes nothing."""
     made = events.make(uid, event, itemtype, itemid, value, request.args.get("ts"), now_ms=now_ms())
-    events.apply(redis(), service(), [made], log_max=_log_max())
+    refused = bookmarks.record(redis(), service(), [made], log_max=_log_max())
+    if refused:
+        raise refused[0]
     return no_content()
 
 
@@ -167,13 +169,20 @@ def record_batch():
         try:
             if isinstance(line, exactjson.JSONError):
                 raise errors.InvalidValue(f"not valid JSON: {line}")
-            good.append(events.from_line(line, now_ms=now))
+            good.append((index, events.from_line(line, now_ms=now)))
         except errors.InvalidValue as error:
             problems.append(
                 {"index": index, "error": error.message, **({"fields": error.fields} if error.fields else {})}
             )
-    events.apply(redis(), service(), good, log_max=_log_max())
-    return json_response({"stored": len(good), "rejected": len(problems), "errors": problems})
+    refused = bookmarks.record(redis(), service(), [e for _, e in good], log_max=_log_max())
+    for position, error in refused.items():
+        index = good[position][0]
+        problems.append(
+            {"index": index, "error": error.message, **({"fields": error.fields} if error.fields else {})}
+        )
+    problems.sort(key=lambda problem: problem["index"])
+    stored = len(good) - len(refused)
+    return json_response({"stored": stored, "rejected": len(problems), "errors": problems})
 
 
 @bp.get("/config/weights/")

@@ -229,11 +229,21 @@ def round_trips(monkeypatch):
 
 
 def test_an_event_post_is_one_round_trip(api, round_trips):
-    api.post("event/7/seen/movie/1/")  # the key is now cached, the rate lease taken
+    api.post("event/7/watchlist/movie/1/")  # the key is now cached, the rate lease taken
     round_trips.clear()
     for item in range(2, 12):
-        assert api.post(f"event/7/seen/movie/{item}/").status_code == 204
+        assert api.post(f"event/7/watchlist/movie/{item}/").status_code == 204
     assert len(round_trips) <= 10 + 1  # one each, and at most one lease renewal
+
+
+def test_a_viewing_event_post_is_two_round_trips(api, round_trips):
+    """The catalogue facts (and the bookmark settings), then the event with its bookmark;
+    a third only when an episode is finished (its next episode)."""
+    api.post("event/7/progress/movie/1/10/")  # and the script is loaded
+    round_trips.clear()
+    for item in range(2, 12):
+        assert api.post(f"event/7/progress/movie/{item}/10/").status_code == 204
+    assert len(round_trips) <= 2 * 10 + 1
 
 
 def test_all_lists_read_is_one_round_trip_once_the_lists_are_known(api, round_trips):

@@ -11,8 +11,8 @@ from tests.conftest import Api, make_key
 
 TS = "?ts=1763700000"
 REQUESTS = [
-    ("post", "event/7/seen/movie/1/" + TS),
-    ("post", "event/7/seen/movie/1" + TS),
+    ("post", "event/7/watchlist/movie/1/" + TS),
+    ("post", "event/7/watchlist/movie/1" + TS),
     ("post", "event/7/rated/movie/2/4.50/" + TS),
     ("post", "event/7/rated/movie/3/-1" + TS),
     ("post", "event/7/progress/movie/4/12/?ts=2025-11-22T10:00:00%2B01:00"),
@@ -23,14 +23,14 @@ REQUESTS = [
     ("post", "event/7/watchlist/movie/6/3/" + TS),
     ("post", "event/7/seen/Movie/6/" + TS),
     ("post", "event/a%20b/seen/movie/6/" + TS),
-    ("post", "event/7/seen/movie/6/?ts=tomorrow"),
-    ("post", "event/7/seen/movie/6/?ts=99999999999"),
-    ("post", "event/7/seen/movie/6/?ts=1763700000&x=1"),
-    ("post", "event/7/seen/movie/6/?other=1"),
+    ("post", "event/7/watchlist/movie/6/?ts=tomorrow"),
+    ("post", "event/7/watchlist/movie/6/?ts=99999999999"),
+    ("post", "event/7/watchlist/movie/6/?ts=1763700000&x=1"),
+    ("post", "event/7/watchlist/movie/6/?other=1"),
     ("post", "event//seen/movie/6/" + TS),
-    ("post", "event/7/seen/movie/6/7/8/" + TS),
-    ("post", "event/7/seen/movie/../" + TS),
-    ("delete", "event/7/seen/movie/1/" + TS),
+    ("post", "event/7/watchlist/movie/6/7/8/" + TS),
+    ("post", "event/7/watchlist/movie/../" + TS),
+    ("delete", "event/7/watchlist/movie/1/" + TS),
 ]
 
 
@@ -50,7 +50,7 @@ def apps(r, settings):
 @pytest.mark.parametrize(("method", "path"), REQUESTS, ids=[p for _, p in REQUESTS])
 def test_the_fast_path_answers_as_flask_does(apps, r, method, path):
     fast, slow = apps
-    fast.get("event/7/seen/movie/?id=1")  # puts the key in the fast app's cache
+    fast.get("event/7/watchlist/movie/?id=1")  # puts the key in the fast app's cache
     r.delete(*keys.user_keys("acme", "7", r.smembers(keys.event_lists("acme", "7"))), keys.event_log("acme"))
     fast_answer = answer(getattr(fast, method)(path))
     fast_state = _state(r, path)
@@ -78,11 +78,12 @@ def test_an_uncached_or_revoked_key_goes_through_flask(r, settings):
 
     app = create_app(settings, redis=r)
     api = Api(app.test_client(), make_key(r))
-    assert api.post("event/7/seen/movie/1/").status_code == 204  # first: Flask, fills the cache
+    assert api.post("event/7/watchlist/movie/1/").status_code == 204  # first: Flask, fills the cache
     tenants.revoke_key(r, api.key, now_ms=1)
     app.extensions["tanktop"].key_cache._entries.clear()
-    assert api.post("event/7/seen/movie/2/").status_code == 401
-    assert Api(app.test_client(), "tt_unknownkeyunknownkey0").post("event/7/seen/movie/2/").status_code == 401
+    assert api.post("event/7/watchlist/movie/2/").status_code == 401
+    stranger = Api(app.test_client(), "tt_unknownkeyunknownkey0")
+    assert stranger.post("event/7/watchlist/movie/2/").status_code == 401
 
 
 def test_over_the_rate_limit_the_fast_path_answers_429_once_charged(r, settings, monkeypatch):
@@ -90,14 +91,14 @@ def test_over_the_rate_limit_the_fast_path_answers_429_once_charged(r, settings,
 
     app = create_app(settings, redis=r)
     api = Api(app.test_client(), make_key(r, rate=1, burst=3))
-    api.get("event/7/seen/movie/?id=1")  # Flask: fills the cache, takes a token
+    api.get("event/7/watchlist/movie/?id=1")  # Flask: fills the cache, takes a token
     taken = []
     real_take = ratelimit.take
     monkeypatch.setattr(ratelimit, "take", lambda *a, **k: taken.append(1) or real_take(*a, **k))
-    statuses = [api.post(f"event/7/seen/movie/{i}/").status_code for i in range(3)]
+    statuses = [api.post(f"event/7/watchlist/movie/{i}/").status_code for i in range(3)]
     assert statuses == [204, 204, 429]
     assert len(taken) == 3  # one bucket visit a request, the refused one too
-    refused = api.post("event/7/seen/movie/9/")
+    refused = api.post("event/7/watchlist/movie/9/")
     assert refused.headers["Retry-After"] == "1" and refused.get_json()["error"]["code"] == "rate_limited"
 
 
@@ -106,27 +107,27 @@ def test_a_redis_failure_in_the_rate_limit_is_a_json_503_too(r, settings, monkey
 
     app = create_app(settings, redis=r)
     api = Api(app.test_client(), make_key(r, rate=1, burst=5))
-    api.get("event/7/seen/movie/?id=1")
+    api.get("event/7/watchlist/movie/?id=1")
 
     def down(*args, **kwargs):
         raise redis_py.ConnectionError("refused")
 
     monkeypatch.setattr(ratelimit, "take", down)
-    response = api.post("event/7/seen/movie/1/")
+    response = api.post("event/7/watchlist/movie/1/")
     assert response.status_code == 503 and response.get_json()["error"]["code"] == "unavailable"
 
 
 def test_redis_failures_on_the_fast_path_are_the_same_503(r, settings, monkeypatch):
     app = create_app(settings, redis=r)
     api = Api(app.test_client(), make_key(r))
-    api.get("event/7/seen/movie/?id=1")
+    api.get("event/7/watchlist/movie/?id=1")
 
     def fail(*args, **kwargs):
         raise redis_py.ConnectionError("refused")
 
     monkeypatch.setattr(events, "apply", fail)
-    fast = api.post("event/7/seen/movie/1/")
-    slow = api.post("event/7/seen/movie/1/?ts=1763700000&via=flask")  # not ordinary: Flask answers
+    fast = api.post("event/7/watchlist/movie/1/")
+    slow = api.post("event/7/watchlist/movie/1/?ts=1763700000&via=flask")  # not ordinary: Flask answers
     assert fast.status_code == slow.status_code == 503
     assert fast.headers["Retry-After"] == slow.headers["Retry-After"] == "1"
     assert fast.get_json() == slow.get_json()
@@ -135,7 +136,7 @@ def test_redis_failures_on_the_fast_path_are_the_same_503(r, settings, monkeypat
         raise RuntimeError("boom")
 
     monkeypatch.setattr(events, "apply", bug)
-    response = api.post("event/7/seen/movie/1/")
+    response = api.post("event/7/watchlist/movie/1/")
     assert response.status_code == 500 and response.get_json()["error"]["code"] == "internal_error"
 
 
@@ -144,10 +145,10 @@ def test_ordinary_event_posts_do_not_reach_flask(r, settings):
 
     app = create_app(settings, redis=r)
     api = Api(app.test_client(), make_key(r))
-    api.get("event/7/seen/movie/?id=1")  # Flask: fills the key cache
+    api.get("event/7/watchlist/movie/?id=1")  # Flask: fills the key cache
     started = []
     request_started.connect(lambda sender, **extra: started.append(1), app, weak=False)
-    assert api.post("event/7/seen/movie/1/").status_code == 204
+    assert api.post("event/7/watchlist/movie/1/").status_code == 204
     assert api.post("event/7/rated/movie/1/4/?ts=1763700000").status_code == 204
     assert started == []
     assert api.post("event/7/rated/movie/1/x/").status_code == 400  # refused: Flask answers
