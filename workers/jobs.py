@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from rq import get_current_job
 
-from engine import events, notifications, tenants, webhooks
+from engine import bookmarks, events, notifications, tenants, webhooks
 from engine.clock import now_ms
 from engine.redis import connect_settings
 from engine.settings import Settings
@@ -34,6 +34,15 @@ def sweep_log_purges() -> int:
     """Delete purged users' entries from the services' analytics logs; returns how many."""
     _, r = _engine()
     return sum(events.purge_log(r, service) for service in events.pending_log_purges(r))
+
+
+def close_live_sessions() -> int:
+    """Close the live sessions left open past their service's limit (a missing `end`),
+    turning them into viewing; returns how many."""
+    _, r = _engine()
+    return sum(
+        bookmarks.close_expired(r, service, now_ms=now_ms()) for service in bookmarks.services_with_sessions(r)
+    )
 
 
 def deliver(service: str, delivery_ids: list[str]) -> int:

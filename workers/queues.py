@@ -23,6 +23,7 @@ DELIVERY_CHUNK = 100
 PERIODIC = {
     "workers.jobs.sweep_log_purges": 60,
     "workers.jobs.sweep_outboxes": 10,
+    "workers.jobs.close_live_sessions": 60,
 }
 
 

@@ -53,3 +53,24 @@ def test_a_worker_runs_the_sweep_and_purged_entries_leave_the_log(rq_conn, redis
     SimpleWorker([queue], connection=rq_conn, serializer=JSONSerializer).work(burst=True)
     assert [f["user"] for _, f in r.xrange(keys.event_log("acme"))] == ["8"]
     assert events.pending_log_purges(r) == []
+
+
+def test_a_worker_closes_live_sessions_left_open(rq_conn, redis_server):
+    from engine import bookmarks, catalog
+    from engine.clock import now_ms
+
+    r = engine_redis.connect(redis_server.url)
+    now = now_ms()
+    start = now - 5 * 3_600_000  # five hours ago, and no end since
+    slots = [
+        {"start": start // 1000, "end": (start + 3_600_000) // 1000, "item_type": "movie", "item_id": "m"}
+    ]
+    catalog.put_schedule(r, "acme", "bbc1", {"slots": slots}, now_ms=now)
+    assert not bookmarks.record(
+        r, "acme", [events.make("7", "start", "channel", "bbc1", start // 1000, now_ms=now)]
+    )
+    clock.tick(rq_conn, {"workers.jobs.close_live_sessions": 60})
+    queue = queues.queue(queues.DEFAULT, rq_conn)
+    SimpleWorker([queue], connection=rq_conn, serializer=JSONSerializer).work(burst=True)
+    assert r.get(keys.live_session("acme", "7")) is None
+    assert events.values_of(r, "acme", "7", "seen", "movie", ["m"]) == {"m": ""}
