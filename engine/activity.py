@@ -15,7 +15,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from engine import errors, events, exactjson, ids, keys, scripts, times
+from engine import bookmarks, errors, events, exactjson, ids, keys, scripts, times
 
 ASSET_TYPE = "asset"
 STATS = ("play_count", "view_time", "pause_time", "last_played_on")
@@ -137,7 +137,10 @@ def ingest(
     favorites = favorites or []
     lists = [f"{ASSET_TYPE}|watchlist", f"{ASSET_TYPE}|rated"]
     args = [now_ms, *lists, replaced, len(stats) // 2, len(favorites), *stats, *favorites, *ratings]
-    changes = _ingest(r, _keys(service, subscriber), args)
+    batch = scripts.Batch(r)
+    batch.script(_ingest, _keys(service, subscriber), args)
+    bookmarks.queue_plan(batch, service, _resume_points(r, service, subscriber, upload, views, now_ms))
+    changes = batch.execute()[0]
     made = [
         events.Event(subscriber, event, item_type, asset, value, int(ms), op == "-")
         for op, (item_type, _, event), asset, ms, value in (
@@ -146,6 +149,34 @@ def ingest(
         )
     ]
     events.append_log(r, service, made, log_max=log_max)
+
+
+def _resume_points(
+    r, service: str, subscriber: str, upload: dict[str, Any], views: dict[str, dict[str, Any]], now_ms: int
+) -> dict[tuple[str, str], list[str]]:
+    """The bookmarks of the upload's `pause_time`s (resume points, in seconds, as of
+    `last_played_on` or now): planned like progress events, or InvalidValue when one lies
+    beyond 3 times its item's duration."""
+    resumed = [asset for asset, fields in views.items() if "pause_time" in fields]
+    planned = [
+        bookmarks.View(
+            subscriber, ASSET_TYPE, asset, "p", views[asset].get("last_played_on") or now_ms,
+            bookmarks.minutes_text(views[asset]["pause_time"] / 60),
+        )
+        for asset in resumed
+    ]  # fmt: skip
+    if not planned:
+        return {}
+    _, lines, refused = bookmarks.plan(r, service, planned)
+    if refused:
+        where = {entry.get("asset_id"): i for i, entry in enumerate(upload["view_data"])}
+        raise errors.InvalidValue(
+            "the activity upload is not valid; nothing was stored",
+            fields={
+                f"view_data[{where[resumed[i]]}].pause_time": [error.message] for i, error in refused.items()
+            },
+        )
+    return lines
 
 
 def read(r, service: str, subscriber: str) -> dict[str, Any]:

@@ -167,10 +167,6 @@ class View(NamedTuple):
     length: float | None = None
 
 
-def _minutes_text(minutes: float) -> str:
-    return f"{minutes:.2f}".rstrip("0").rstrip(".")
-
-
 def _prepare(
     r,
     service: str,
@@ -195,7 +191,7 @@ def _prepare(
         ):
             refused[index] = errors.InvalidValue(
                 f"progress of {v.position} minutes is over {MAX_PROGRESS_TIMES} times the duration of "
-                f"{v.item_type}/{v.item} ({_minutes_text(info.duration)} minutes)",
+                f"{v.item_type}/{v.item} ({minutes_text(info.duration)} minutes)",
                 fields={"value": ["beyond the item's duration"]},
             )
             continue
@@ -218,6 +214,28 @@ def _prepare(
             f"{info.order if episode else ''}\t{int(completes)}\t{nxt}\t{nxt_order}\t{int(may_start)}\n"
         )
     return lines, refused
+
+
+def plan(
+    r, service: str, views: Sequence[View]
+) -> tuple[dict[str, float], dict[tuple[str, str], list[str]], dict[int, errors.InvalidValue]]:
+    """Read what recording `views` needs (the settings, the catalogue, next episodes: one
+    or two round trips): (the settings, the lines for queue_plan, the views refused by
+    index: progress beyond the item's duration)."""
+    cfg, infos = _read_items(r, service, [(v.item_type, v.item) for v in views], settings=True)
+    lines, refused = _prepare(r, service, views, cfg, infos)
+    return cfg, lines, refused
+
+
+def queue_plan(batch: scripts.Batch, service: str, lines: dict[tuple[str, str], list[str]]) -> None:
+    """Queue the viewing planned by plan(): one script call per (user, item type)."""
+    for (user, item_type), group in lines.items():
+        batch.script(_record, _record_keys(service, user, item_type), [item_type, "*", "*", "".join(group)])
+
+
+def minutes_text(minutes: float) -> str:
+    """Minutes as number text, to the hundredth."""
+    return f"{minutes:.2f}".rstrip("0").rstrip(".")
 
 
 def _record_keys(service: str, user: str, item_type: str) -> list[str]:
@@ -249,14 +267,12 @@ def record(
         return refused
     views = [View(e.user, e.item_type, e.item, "p" if e.event == events.PROGRESS else "s", e.ms, e.value)
              for _, e in on_demand]  # fmt: skip
-    cfg, infos = _read_items(r, service, [(v.item_type, v.item) for v in views], settings=True)
-    lines, bad = _prepare(r, service, views, cfg, infos)
+    cfg, lines, bad = plan(r, service, views)
     refused.update({on_demand[index][0]: error for index, error in bad.items()})
     stored = [e for i, e in on_demand if i not in refused]
     batch = scripts.Batch(r)
     events.queue(batch, service, plain, log=False)
-    for (user, item_type), group in lines.items():
-        batch.script(_record, _record_keys(service, user, item_type), [item_type, "*", "*", "".join(group)])
+    queue_plan(batch, service, lines)
     events.queue_log(batch, service, [*plain, *stored], log_max, True)
     batch.execute()
     for index, e in live:
@@ -315,7 +331,7 @@ def _session_views(r, service: str, user: str, session: Session, end_ms: int) ->
             continue
         overlap = min(end_ms, slot_end) - max(session.start_ms, slot_start)
         views.append(View(
-            user, item_type, item_id, "p", min(end_ms, slot_end), _minutes_text(overlap / 60_000),
+            user, item_type, item_id, "p", min(end_ms, slot_end), minutes_text(overlap / 60_000),
             (slot_end - slot_start) / 60_000,
         ))  # fmt: skip
     return views
@@ -464,7 +480,7 @@ def _entries(r, service: str, found: Sequence[tuple[str, int, str]]) -> list[dic
             entry["episode"] = None
         minutes = float(position or 0)
         entry["position"] = exactjson.Number(position or "0")
-        entry["duration"] = None if duration is None else exactjson.Number(_minutes_text(duration))
+        entry["duration"] = None if duration is None else exactjson.Number(minutes_text(duration))
         entry["percent"] = round(min(100.0, 100 * minutes / duration), 1) if duration else None
         entry["updated"] = exactjson.Number(times.seconds_text(ms))
         shown.append(entry)

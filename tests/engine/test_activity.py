@@ -161,3 +161,27 @@ def test_uploads_go_to_the_analytics_log(r):
     entries = [(f["event"], f["item"], f["action"]) for _, f in r.xrange(keys.event_log(SVC))]
     assert ("watchlist", "a1", "record") in entries and ("rated", "a1", "record") in entries
     assert entries[-1] == ("watchlist", "a1", "delete") or ("watchlist", "a1", "delete") in entries
+
+
+def test_pause_time_feeds_the_bookmarks(r):
+    from engine import bookmarks, catalog, notifications
+
+    ingest(r, FULL)
+    [entry] = bookmarks.page(r, SVC, SUB)[0]
+    assert (entry["item_type"], entry["item_id"], entry["position"]) == ("asset", "a1", 2)
+    assert entry["updated"] == 1763799000
+    ingest(r, {"view_data": [{"asset_id": "a1", "pause_time": 1800, "last_played_on": 1763799500000}]})
+    assert bookmarks.get(r, SVC, SUB, "asset", "a1")["position"] == 30
+    ingest(r, {"view_data": [{"asset_id": "a1", "pause_time": 600, "last_played_on": 1763799100000}]})
+    assert bookmarks.get(r, SVC, SUB, "asset", "a1")["position"] == 30  # an older resume point
+    item = catalog.validate("asset", "a9", {"duration": 10})
+    notifications.put_items(r, SVC, [item], now_ms=NOW)
+    before = {k: r.dump(k) for k in r.keys("*")}
+    with pytest.raises(errors.InvalidValue) as refused:
+        ingest(
+            r, {"favorites": [], "view_data": [{"asset_id": "a2"}, {"asset_id": "a9", "pause_time": 1801}]}
+        )
+    assert list(refused.value.fields) == ["view_data[1].pause_time"]
+    assert {k: r.dump(k) for k in r.keys("*")} == before
+    ingest(r, {"view_data": [{"asset_id": "a9", "pause_time": 570}]})  # 95%: finished
+    assert [e["item_id"] for e in bookmarks.page(r, SVC, SUB)[0]] == ["a1"]
