@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: run test bench bench-events bench-notifications lock clean
+.PHONY: run test bench bench-events bench-notifications bench-bookmarks lock clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -40,6 +40,9 @@ bench-events: $(VENV)/.installed-dev
 # Webhook fan-out (10,000 requests, 1,000 matching) with 1, 2 and 4 workers.
 bench-notifications: $(VENV)/.installed-dev
 	$(BIN)/python -m tests.bench.notifications
+
+bench-bookmarks: $(VENV)/.installed-dev
+	$(BIN)/python -m tests.bench.bookmarks
 
 # Re-pin every dependency: resolve in a throwaway venv and write constraints.txt.
 lock:

@@ -42,7 +42,14 @@ class EventFastPath:
         try:
             made = self._event(environ)
             if made is not None:
-                events.apply(self.state.redis, made[0], [made[1]], log_max=self.state.settings.event_log_max)
+                refused = bookmarks.record(
+                    self.state.redis, made[0], [made[1]], log_max=self.state.settings.event_log_max
+                )
+                if refused:  # what Flask's handler answers
+                    error = refused[0]
+                    return self._error(
+                        start_response, error.status, error.code, error.message, fields=error.fields
+                    )
         except RateLimited as error:
             headers = {"Retry-After": retry_after(error.retry_after)}
             return self._error(start_response, 429, error.code, error.message, headers)
@@ -76,14 +83,19 @@ class EventFastPath:
             made = events.make(*parts[5:9], value, unquote_plus(query[3:]) if query else None, now_ms=now)
         except EngineError:
             return None
-        if bookmarks.is_viewing(made):  # needs the catalogue and moves bookmarks: Flask's route
-            return None
         admit(state, record, now)
         return record.service, made
 
     @staticmethod
-    def _error(start_response, status: int, code: str, message: str, headers: dict[str, str] | None = None):
-        body = json.dumps(error_body(status, code, message), separators=(",", ":")).encode() + b"\n"
+    def _error(
+        start_response,
+        status: int,
+        code: str,
+        message: str,
+        headers: dict[str, str] | None = None,
+        fields: dict[str, list[str]] | None = None,
+    ):
+        body = json.dumps(error_body(status, code, message, fields), separators=(",", ":")).encode() + b"\n"
         start_response(
             f"{status} {HTTPStatus(status).phrase.upper()}",
             [

@@ -9,8 +9,8 @@ import pytest
 from redis.crc import key_slot
 
 from api import create_app
+from engine import bookmarks, scripts, servers, tenants
 from engine import redis as engine_redis
-from engine import scripts, servers, tenants
 from engine.settings import Settings
 
 BACKENDS = ["fake", "real"]
@@ -42,6 +42,7 @@ class SlotChecker:
 @pytest.fixture(params=BACKENDS)
 def r(request):
     """An empty Redis: fakeredis, then the session's real redis-server."""
+    bookmarks.forget_shown()  # what an earlier test's catalogue showed
     if request.param == "fake":
         yield fakeredis.FakeRedis(server=fakeredis.FakeServer(), decode_responses=True)
         return

@@ -41,7 +41,8 @@ def close_live_sessions() -> int:
     turning them into viewing; returns how many."""
     _, r = _engine()
     return sum(
-        bookmarks.close_expired(r, service, now_ms=now_ms()) for service in bookmarks.services_with_sessions(r)
+        bookmarks.close_expired(r, service, now_ms=now_ms())
+        for service in bookmarks.services_with_sessions(r)
     )
 
 

@@ -18,6 +18,8 @@ REQUESTS = [
     ("post", "event/7/progress/movie/4/12/?ts=2025-11-22T10:00:00%2B01:00"),
     ("post", "event/7/progress/movie/4/12/?ts=2025-11-22T10:00:00+01:00"),
     ("post", "event/7/start/channel/bbc1/1763699000/" + TS),
+    ("post", "event/7/end/channel/bbc1/1763699000/" + TS),  # no session open: 409
+    ("post", "event/7/seen/episode/9/" + TS),
     ("post", "event/7/rated/movie/5/" + TS),
     ("post", "event/7/rated/movie/5/NaN/" + TS),
     ("post", "event/7/watchlist/movie/6/3/" + TS),

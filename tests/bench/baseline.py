@@ -29,3 +29,8 @@ def patch_user(apikey: str, uid: str):
 def record_event(apikey: str, uid: str, event: str, itemtype: str, itemid: str):
     _redis.set(f"baseline:{uid}:{event}:{itemtype}:{itemid}", "1")
     return Response(status=204)
+
+
+@app.get("/api/1/<apikey>/bookmark/<uid>/")
+def list_bookmarks(apikey: str, uid: str):
+    return Response('{"bookmarks":[]}', mimetype="application/json")

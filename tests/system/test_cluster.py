@@ -86,6 +86,29 @@ def test_events_batches_and_lists_work_across_shards(cluster):
     assert events.filter_items(r, "acme", "user3", "movie", ["0", "5"], include=["seen"], exclude=[]) == ["0"]
 
 
+def test_bookmarks_and_live_sessions_work_across_shards(cluster):
+    from engine import bookmarks, catalog, events, notifications
+
+    r = engine_redis.connect(cluster.url)
+    now = 1_763_800_000_000
+    items = [catalog.validate("programme", "p", {"name": "Show"})] + [
+        catalog.validate("episode", f"e{n}", {"programme_id": "p", "season": 1, "episode": n, "duration": 30})
+        for n in range(1, 4)
+    ]
+    notifications.put_items(r, "acme", items, now_ms=now)
+    guide = {
+        "slots": [{"start": now // 1000, "end": now // 1000 + 1800, "item_type": "episode", "item_id": "e2"}]
+    }
+    catalog.put_schedule(r, "acme", "bbc1", guide, now_ms=now)
+    made = [events.make(f"user{n}", "seen", "episode", "e1", now_ms=now) for n in range(10)]
+    made += [events.make(f"user{n}", "start", "channel", "bbc1", now // 1000, now_ms=now) for n in range(10)]
+    assert bookmarks.record(r, "acme", made) == {}
+    assert bookmarks.get(r, "acme", "user3", "programme", "p")["episode"]["item_id"] == "e2"
+    assert bookmarks.close_expired(r, "acme", now_ms=now + 5 * 3_600_000) == 10
+    assert bookmarks.get(r, "acme", "user3", "programme", "p")["episode"]["item_id"] == "e3"
+    assert len(bookmarks.page(r, "acme", "user7")[0]) == 1
+
+
 def test_rq_refuses_to_share_a_cluster(cluster):
     from engine.settings import SettingsError
 
