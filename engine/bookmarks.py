@@ -366,6 +366,8 @@ def _session_views(r, service: str, user: str, session: Session, end_ms: int) ->
         if item_type in NOT_BOOKMARKED:
             continue
         overlap = min(end_ms, slot_end) - max(session.start_ms, slot_start)
+        if overlap <= 0:  # a session of no length: it watched nothing
+            continue
         views.append(View(
             user, item_type, item_id, "p", min(end_ms, slot_end), minutes_text(overlap / 60_000),
             (slot_end - slot_start) / 60_000,

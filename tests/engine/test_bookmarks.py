@@ -308,3 +308,11 @@ def test_the_expiry_job_leaves_a_session_that_moved_on(r, guide):
     r.zadd(keys.live_sessions("acme"), {"u1\tbbc1\t1": 1})  # a stale entry: that session is gone
     assert bookmarks.close_expired(r, "acme", now_ms=NOW + 60 * MIN) == 0
     assert r.zrange(keys.live_sessions("acme"), 0, -1) == [f"u1\tbbc1\t{NOW}"]
+
+
+def test_a_session_of_no_length_makes_no_viewing(r, guide):
+    watch(r, "progress", "episode", "e11", 30, at=NOW - MIN)
+    channel(r, "start", NOW + 10 * MIN)
+    channel(r, "end", NOW + 10 * MIN)
+    assert one(r, "programme", "p")["position"] == 30
+    assert r.get(keys.live_session("acme", "u1")) is None
