@@ -160,7 +160,7 @@ def _resume_points(
     resumed = [asset for asset, fields in views.items() if "pause_time" in fields]
     planned = [
         bookmarks.View(
-            subscriber, ASSET_TYPE, asset, "p", views[asset].get("last_played_on") or now_ms,
+            subscriber, ASSET_TYPE, asset, "p", views[asset].get("last_played_on", now_ms),
             bookmarks.minutes_text(views[asset]["pause_time"] / 60),
         )
         for asset in resumed

@@ -366,7 +366,7 @@ def _session_views(r, service: str, user: str, session: Session, end_ms: int) ->
         if item_type in NOT_BOOKMARKED:
             continue
         overlap = min(end_ms, slot_end) - max(session.start_ms, slot_start)
-        if overlap <= 0:  # a session of no length: it watched nothing
+        if minutes_text(overlap / 60_000) == "0":  # (next to) no time at all: nothing watched
             continue
         views.append(View(
             user, item_type, item_id, "p", min(end_ms, slot_end), minutes_text(overlap / 60_000),
@@ -441,7 +441,9 @@ def _live_event(r, service: str, e: events.Event, cfg: dict[str, float], *, log_
                     fields={"value": ["before the session's start"]},
                 )
             opened = None
-        if _close(r, service, e.user, current, at, opened, cfg, channel_event=e, log_max=log_max):
+        # a session counts for session_hours at most, however long ago its start was
+        close_at = min(at, current.start_ms + int(cfg["session_hours"] * 3_600_000)) if current else at
+        if _close(r, service, e.user, current, close_at, opened, cfg, channel_event=e, log_max=log_max):
             return
     raise errors.Conflict("the live session kept changing meanwhile; try again")
 
@@ -485,7 +487,7 @@ def _check_bookmarkable(item_type: str) -> None:
 
 def _plain(number: float) -> int | float:
     """A whole number as an int (JSON 30, not 30.0); plain numbers keep the JSON writer fast."""
-    return int(number) if number.is_integer() else number
+    return int(number) if number.is_integer() and abs(number) < 1e15 else number
 
 
 def _entries(r, service: str, found: Sequence[tuple[str, int, str]]) -> list[dict[str, Any]]:
@@ -569,7 +571,7 @@ def get(r, service: str, user: str, item_type: str, item_id: str) -> dict[str, A
     ids.user_id(user)
     _check_bookmarkable(item_type)
     ids.item_id(item_id)
-    member = f"{item_type}|{item_id}"
+    member = _member(r, service, item_type, item_id)
     stored = r.hget(keys.bookmark_marks(service, user), member)
     if not stored or stored[0] not in "wn":
         raise errors.NotFound(f"user {user} has no bookmark on {item_type}/{item_id}")
@@ -584,4 +586,10 @@ def dismiss(r, service: str, user: str, item_type: str, item_id: str, *, now_ms:
     _check_bookmarkable(item_type)
     ids.item_id(item_id)
     keys_ = [keys.bookmarks(service, user), keys.bookmark_marks(service, user)]
-    return bool(_dismiss(r, keys_, [f"{item_type}|{item_id}", now_ms]))
+    return bool(_dismiss(r, keys_, [_member(r, service, item_type, item_id), now_ms]))
+
+
+def _member(r, service: str, item_type: str, item_id: str) -> str:
+    """The bookmark an item's is: its programme's for an episode, else its own."""
+    programme = r.hget(keys.catalog_item(service, item_type, item_id), "programme")
+    return f"programme|{programme}" if programme else f"{item_type}|{item_id}"

@@ -44,13 +44,19 @@ local function bookmark(member, kind, ms, position, order, completes, nxt, nxt_o
   local stored = redis.call('HGET', KEYS[2], member)
   local open = false
   if stored then
-    local state, at, _, _, at_order = string.match(stored, '^(%a)\t([^\t]*)\t([^\t]*)\t([^\t]*)\t(.*)$')
+    local state, at, at_position, _, at_order = string.match(stored,
+      '^(%a)\t([^\t]*)\t([^\t]*)\t([^\t]*)\t(.*)$')
     at = tonumber(at)
-    if ms < at or (ms == at and state == 'd') then
+    if ms < at then
       return
     end
     open = state == 'w' or state == 'n'
     if open and order ~= '' and at_order ~= '' and tonumber(order) < tonumber(at_order) then
+      return
+    end
+    -- At one time, as for events: an ending wins, then the furthest position of an episode.
+    if ms == at and (not open or (state == 'w' and kind == 'p' and completes ~= '1' and order == at_order
+        and tonumber(position) < tonumber(at_position))) then
       return
     end
   end

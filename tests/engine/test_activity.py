@@ -185,3 +185,10 @@ def test_pause_time_feeds_the_bookmarks(r):
     assert {k: r.dump(k) for k in r.keys("*")} == before
     ingest(r, {"view_data": [{"asset_id": "a9", "pause_time": 570}]})  # 95%: finished
     assert [e["item_id"] for e in bookmarks.page(r, SVC, SUB)[0]] == ["a1"]
+
+
+def test_a_resume_point_at_time_zero_keeps_its_time(r):
+    from engine import bookmarks
+
+    ingest(r, {"view_data": [{"asset_id": "a1", "pause_time": 600, "last_played_on": 0}]})
+    assert bookmarks.get(r, SVC, SUB, "asset", "a1")["updated"] == 0

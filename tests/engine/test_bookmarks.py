@@ -86,8 +86,9 @@ def test_episode_progress_bookmarks_the_programme(r, series):
         "status": "in_progress",
     }  # fmt: skip
     assert (entry["position"], entry["duration"], entry["percent"]) == (10, 50, 20.0)
-    with pytest.raises(errors.NotFound):
-        one(r, "episode", "e12")
+    assert one(r, "episode", "e12") == entry  # an episode's bookmark is its programme's
+    assert bookmarks.dismiss(r, "acme", "u1", "episode", "e11", now_ms=NOW + MIN)
+    assert listed(r) == []
 
 
 def test_seen_on_an_episode_moves_to_the_next_in_season_order(r, series):
@@ -315,4 +316,26 @@ def test_a_session_of_no_length_makes_no_viewing(r, guide):
     channel(r, "start", NOW + 10 * MIN)
     channel(r, "end", NOW + 10 * MIN)
     assert one(r, "programme", "p")["position"] == 30
+    assert r.get(keys.live_session("acme", "u1")) is None
+
+
+def test_events_at_one_time_agree_whatever_their_order(r, series):
+    watch(r, "progress", "movie", "m", 30)
+    watch(r, "progress", "movie", "m", 10)  # the same time: the further position stays, as in the list
+    assert one(r, "movie", "m")["position"] == 30
+    assert events.values_of(r, "acme", "u1", "progress", "movie", ["m"]) == {"m": "30"}
+    watch(r, "seen", "movie", "m", at=NOW + MIN)
+    watch(r, "progress", "movie", "m", 10, at=NOW + MIN)  # the ending wins at its time
+    assert listed(r) == []
+
+
+def test_a_dismissal_of_nothing_writes_nothing(r):
+    assert not bookmarks.dismiss(r, "acme", "u1", "movie", "nothing", now_ms=NOW)
+    assert r.keys("*") == []
+
+
+def test_a_session_counts_for_session_hours_at_most(r, guide):
+    channel(r, "start", NOW - 10 * 3_600_000)  # ten hours before the guide
+    channel(r, "end", NOW + 110 * MIN)
+    assert events.values_of(r, "acme", "u1", "progress", "episode", ["e11", "e12"]) == {}
     assert r.get(keys.live_session("acme", "u1")) is None
