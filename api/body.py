@@ -8,6 +8,7 @@ from flask import request
 
 from api.errors import ApiError
 from engine import exactjson
+from engine.errors import EngineError
 
 JSON_TYPES = ("application/json", "application/merge-patch+json")
 NDJSON_TYPES = ("application/x-ndjson", "application/jsonl", "application/jsonlines")
@@ -92,3 +93,8 @@ def batch_lines(limit: int, what: str) -> list[Any]:
     if not isinstance(parsed, list):
         raise ApiError(400, "invalid_json", f"the body must be a JSON array of {what}, or NDJSON")
     return parsed
+
+
+def line_problem(index: int, error: EngineError) -> dict[str, Any]:
+    """How a batch reports one refused line: its 0-based index, the message, the fields."""
+    return {"index": index, "error": error.message, **({"fields": error.fields} if error.fields else {})}

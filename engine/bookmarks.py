@@ -232,19 +232,19 @@ def _prepare(
             )
             continue
         completes = v.kind == "p" and bool(base) and position >= cfg["completion"] * base
-        plans.append((v, info, completes))
+        may_start = v.kind == "s" or position >= cfg["min_minutes"]
+        plans.append((v, info, completes, may_start))
     wanted = [
         (info.programme, info.order)
-        for v, info, completes in plans
+        for v, info, completes, _ in plans
         if info.programme and info.order is not None and (v.kind == "s" or completes)
     ]
     following = _next_episodes(r, service, wanted)
     lines: dict[tuple[str, str], list[str]] = {}
-    for v, info, completes in plans:
+    for v, info, completes, may_start in plans:
         episode = info.programme is not None and info.order is not None
         member = f"programme|{info.programme}" if episode else f"{v.item_type}|{v.item}"
         nxt, nxt_order = following.get((info.programme, info.order), ("", "")) if episode else ("", "")
-        may_start = v.kind == "s" or float(v.position) >= cfg["min_minutes"]
         lines.setdefault((v.user, v.item_type), []).append(
             f"{v.kind}\t{v.item}\t{v.ms}\t{v.position if v.kind == 'p' else ''}\t{member}\t"
             f"{info.order if episode else ''}\t{int(completes)}\t{nxt}\t{nxt_order}\t{int(may_start)}\n"
@@ -365,14 +365,18 @@ def _session_views(r, service: str, user: str, session: Session, end_ms: int) ->
     ):
         if item_type in NOT_BOOKMARKED:
             continue
-        overlap = min(end_ms, slot_end) - max(session.start_ms, slot_start)
-        if minutes_text(overlap / 60_000) == "0":  # (next to) no time at all: nothing watched
+        minutes = minutes_text((min(end_ms, slot_end) - max(session.start_ms, slot_start)) / 60_000)
+        if minutes == "0":  # (next to) no time at all: nothing watched
             continue
         views.append(View(
-            user, item_type, item_id, "p", min(end_ms, slot_end), minutes_text(overlap / 60_000),
-            (slot_end - slot_start) / 60_000,
+            user, item_type, item_id, "p", min(end_ms, slot_end), minutes, (slot_end - slot_start) / 60_000
         ))  # fmt: skip
     return views
+
+
+def _session_ms(cfg: dict[str, float]) -> int:
+    """How long a session can count for (and be left open)."""
+    return int(cfg["session_hours"] * 3_600_000)
 
 
 def _close(
@@ -387,16 +391,18 @@ def _close(
     channel_event: events.Event | None = None,
     log_max: int = events.LOG_MAX,
 ) -> bool:
-    """Close `expected` (if any) at `end_ms` and leave `opened` (or none) open, with the
-    progress the closed session made, in one step; False when the session is no longer
-    `expected` (nothing changed)."""
+    """Close `expected` (if any) at `end_ms`, or session_hours after its start if that is
+    sooner, and leave `opened` (or none) open, with the progress the closed session made,
+    in one step; False when the session is no longer `expected` (nothing changed)."""
+    if expected:  # a session counts for session_hours at most, however long ago it began
+        end_ms = min(end_ms, expected.start_ms + _session_ms(cfg))
     views = _session_views(r, service, user, expected, end_ms) if expected else []
     lines, _ = _prepare(r, service, views, cfg)
     if not lines:
         lines = {(user, CHANNEL): []}
     batch = scripts.Batch(r)
     want, leave = (expected.text if expected else ""), (opened.text if opened else "")
-    for item_type, group in ((t, g) for (_, t), g in lines.items()):
+    for (_, item_type), group in lines.items():
         batch.script(
             _record, _record_keys(service, user, item_type), [item_type, want, leave, "".join(group)]
         )
@@ -441,9 +447,7 @@ def _live_event(r, service: str, e: events.Event, cfg: dict[str, float], *, log_
                     fields={"value": ["before the session's start"]},
                 )
             opened = None
-        # a session counts for session_hours at most, however long ago its start was
-        close_at = min(at, current.start_ms + int(cfg["session_hours"] * 3_600_000)) if current else at
-        if _close(r, service, e.user, current, close_at, opened, cfg, channel_event=e, log_max=log_max):
+        if _close(r, service, e.user, current, at, opened, cfg, channel_event=e, log_max=log_max):
             return
     raise errors.Conflict("the live session kept changing meanwhile; try again")
 
@@ -452,7 +456,7 @@ def close_expired(r, service: str, *, now_ms: int) -> int:
     """Close the service's sessions open longer than its `session_hours`, each at that
     length; returns how many were closed."""
     cfg = config(r, service)
-    limit_ms = int(cfg["session_hours"] * 3_600_000)
+    limit_ms = _session_ms(cfg)
     index = keys.live_sessions(service)
     closed = 0
     while True:

@@ -93,9 +93,7 @@ def put_items():
                 raise errors.InvalidValue(f"not valid JSON: {line}")
             good.append(catalog.from_line(line))
         except errors.InvalidValue as error:
-            problems.append(
-                {"index": index, "error": error.message, **({"fields": error.fields} if error.fields else {})}
-            )
+            problems.append(body.line_problem(index, error))
     for start in range(0, len(good), 1000):
         _store(good[start : start + 1000])
     return json_response({"stored": len(good), "rejected": len(problems), "errors": problems})

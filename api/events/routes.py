@@ -171,15 +171,9 @@ def record_batch():
                 raise errors.InvalidValue(f"not valid JSON: {line}")
             good.append((index, events.from_line(line, now_ms=now)))
         except errors.InvalidValue as error:
-            problems.append(
-                {"index": index, "error": error.message, **({"fields": error.fields} if error.fields else {})}
-            )
+            problems.append(body.line_problem(index, error))
     refused = bookmarks.record(redis(), service(), [e for _, e in good], log_max=_log_max())
-    for position, error in refused.items():
-        index = good[position][0]
-        problems.append(
-            {"index": index, "error": error.message, **({"fields": error.fields} if error.fields else {})}
-        )
+    problems += [body.line_problem(good[position][0], error) for position, error in refused.items()]
     problems.sort(key=lambda problem: problem["index"])
     stored = len(good) - len(refused)
     return json_response({"stored": stored, "rejected": len(problems), "errors": problems})
