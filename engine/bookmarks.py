@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from engine import errors, events, ids, keys, scripts
+from engine import errors, events, ids, keys, recommend, scripts
 
 #: Item types that cannot have a bookmark: viewing a channel makes bookmarks of the
 #: programmes it showed; the others are not watched.
@@ -299,7 +299,7 @@ def record(
     live = [(i, e) for i, e in enumerate(made) if is_viewing(e) and e.item_type == CHANNEL]
     refused: dict[int, errors.EngineError] = {}
     if not on_demand and not live:
-        events.apply(r, service, plain, log_max=log_max)
+        recommend.apply(r, service, plain, log_max=log_max)
         return refused
     views = [View(e.user, e.item_type, e.item, "p" if e.event == events.PROGRESS else "s", e.ms, e.value)
              for _, e in on_demand]  # fmt: skip
@@ -310,12 +310,14 @@ def record(
     events.queue(batch, service, plain, log=False)
     queue_plan(batch, service, lines)
     events.queue_log(batch, service, [*plain, *stored], log_max, True)
-    batch.execute()
+    marks = recommend.queue_marks(r, batch, service, [*plain, *stored])
+    recommend.learn_marked(r, service, marks, batch.execute())
     for index, e in live:
         try:
             _live_event(r, service, e, cfg, log_max=log_max)
         except errors.Conflict as error:
             refused[index] = error
+    recommend.learn(r, service, [e for i, e in live if i not in refused])
     return refused
 
 

@@ -242,9 +242,15 @@ def apply(
         return []
     batch = scripts.Batch(r)
     positions = queue(batch, service, events, log_max=log_max, log=log)
-    results = batch.execute()
-    applied = {where: iter(results[position]) for where, position in positions.items()}
-    return [bool(next(applied[e.user, e.item_type, e.event])) for e in events]
+    return applied(events, positions, batch.execute())
+
+
+def applied(
+    events: Sequence[Event], positions: dict[tuple[str, str, str], int], results: Sequence[Any]
+) -> list[bool]:
+    """For each of `events`, queued with `queue`, whether it changed anything."""
+    found = {where: iter(results[position]) for where, position in positions.items()}
+    return [bool(next(found[e.user, e.item_type, e.event])) for e in events]
 
 
 def _check_ids(item_ids: Sequence[str]) -> list[str]:

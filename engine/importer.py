@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from engine import catalog, errors, events, exactjson, notifications
+from engine import catalog, errors, events, exactjson, notifications, recommend
 from engine import redis as engine_redis
 
 CHUNK = 200_000
@@ -141,7 +141,7 @@ def _start_worker(redis_url: str, cluster: bool) -> None:
 def _store(r, service: str, path: str, chunk: _Chunk, now_ms: int, log: bool, log_max: int):
     """Parse, validate and store one chunk: (events stored, [(line, reason)] rejected)."""
     good, rejected = _parse(path, chunk, now_ms)
-    events.apply(r, service, good, log=log, log_max=log_max)
+    recommend.apply(r, service, good, log=log, log_max=log_max)
     return len(good), rejected
 
 

@@ -132,6 +132,13 @@ def clock_lock(job: str) -> str:
     return f"{PREFIX}:clock:{job}"
 
 
+def rec_history(service: str, uid: str) -> str:
+    """ZSET "<itemtype>|<itemid>" -> when the item first counted for the user's
+    recommendations (ms of its first positive event): each item makes its co-occurrence
+    pairs once. No TTL."""
+    return f"{PREFIX}:{user_tag(service, uid)}:rec-history"
+
+
 def user_keys(service: str, uid: str, lists: Iterable[str] = ()) -> list[str]:
     """Every key that holds state of one user, given the user's lists ("<itemtype>|<event>",
     from event_lists): what a purge deletes."""
@@ -149,6 +156,7 @@ def user_keys(service: str, uid: str, lists: Iterable[str] = ()) -> list[str]:
         bookmarks(service, uid),
         bookmark_marks(service, uid),
         live_session(service, uid),
+        rec_history(service, uid),
         *per_list,
     ]
 
@@ -163,6 +171,54 @@ def catalog_item(service: str, item_type: str, item_id: str) -> str:
     document: name, duration (minutes), order (an episode's season * 100000 + number),
     each '' when it has none. No TTL."""
     return f"{PREFIX}:{{{service}|item|{item_type}|{item_id}}}:item"
+
+
+def cooccurrence(service: str, item_type: str, item_id: str) -> str:
+    """ZSET "<itemtype>|<itemid>" -> weighted co-occurrence with this item (users who had
+    both, each counting 1/sqrt(their item count)): the most co-occurring, between the
+    neighbour cap and twice it. No TTL."""
+    return f"{PREFIX}:{{{service}|item|{item_type}|{item_id}}}:co"
+
+
+def neighbours(service: str, item_type: str, item_id: str) -> str:
+    """ZSET "<itemtype>|<itemid>" -> co-occurrence / sqrt(users of that item): this item's
+    most similar items, at most the neighbour cap. No TTL."""
+    return f"{PREFIX}:{{{service}|item|{item_type}|{item_id}}}:nbr"
+
+
+def _rec(service: str) -> str:
+    return f"{PREFIX}:{{{service}|rec}}"
+
+
+def item_users(service: str) -> str:
+    """HASH "<itemtype>|<itemid>" -> how many users the item counts for (positive events).
+    No TTL."""
+    return f"{_rec(service)}:users"
+
+
+def rec_types(service: str) -> str:
+    """SET item types with recommendation data (what similar and popular know). No TTL."""
+    return f"{_rec(service)}:types"
+
+
+def rec_config(service: str) -> str:
+    """STRING JSON: the service's own recommendation settings (overrides). No TTL."""
+    return f"{PREFIX}:{service_tag(service)}:rec-config"
+
+
+def popularity(service: str, item_type: str) -> str:
+    """ZSET item id -> forward-decayed popularity relative to the landmark. No TTL."""
+    return f"{PREFIX}:{{{service}|popular|{item_type}}}:scores"
+
+
+def popularity_landmark(service: str, item_type: str) -> str:
+    """STRING the landmark (ms) of popularity(service, item_type). No TTL."""
+    return f"{PREFIX}:{{{service}|popular|{item_type}}}:landmark"
+
+
+def popularity_index() -> str:
+    """SET "<service>\t<itemtype>" of every popularity set: what the landmark job visits."""
+    return f"{PREFIX}:popularity-index"
 
 
 def episodes(service: str, programme_id: str) -> str:

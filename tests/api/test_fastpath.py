@@ -6,7 +6,7 @@ import pytest
 import redis as redis_py
 
 from api import create_app
-from engine import events, keys
+from engine import events, keys, recommend
 from tests.conftest import Api, make_key
 
 TS = "?ts=1763700000"
@@ -127,7 +127,7 @@ def test_redis_failures_on_the_fast_path_are_the_same_503(r, settings, monkeypat
     def fail(*args, **kwargs):
         raise redis_py.ConnectionError("refused")
 
-    monkeypatch.setattr(events, "apply", fail)
+    monkeypatch.setattr(recommend, "apply", fail)
     fast = api.post("event/7/watchlist/movie/1/")
     slow = api.post("event/7/watchlist/movie/1/?ts=1763700000&via=flask")  # not ordinary: Flask answers
     assert fast.status_code == slow.status_code == 503
@@ -137,7 +137,7 @@ def test_redis_failures_on_the_fast_path_are_the_same_503(r, settings, monkeypat
     def bug(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(events, "apply", bug)
+    monkeypatch.setattr(recommend, "apply", bug)
     response = api.post("event/7/watchlist/movie/1/")
     assert response.status_code == 500 and response.get_json()["error"]["code"] == "internal_error"
 

@@ -1,0 +1,470 @@
+"""Recommendations (seed 000 "Item-item similarity", "Recommended items for a user"): item
+similarity learnt from every event as it arrives, per-user recommendations, similar items
+and what is popular now.
+
+Learning. An event counts for recommendations when its weight (config/weights/,
+`recommendations`; a rating times its weight) is positive. The first such event on an
+item makes the item one of the user's: it then co-occurs with the user's `history` newest
+items, each pair counting 1/sqrt(n) for a user with n items (a user who watches everything
+says less about each pair). A repeated event, or a second positive event on the item, adds
+nothing. Per item, the counts keep its most co-occurring items (2-4x the neighbour cap)
+and a neighbour list keeps the `neighbours` most similar:
+
+    similarity(i, j) = co-occurrence(i, j) / (users(i) * sqrt(users(j)))
+
+(an asymmetric cosine that favours items fewer users had; chosen on MovieLens by
+`tanktop eval movielens`, README "Recommendation quality"). The user's own keys change in
+one script; the items' keys, in their own slots, in one pipelined round trip after it.
+
+Recommending. A user's affinity for an item is the sum of the weights of the user's events
+on it, each halved every `half_life_days` before the user's latest event: last week
+counts more than last year. Hidden items and dislikes have negative affinity and push
+their neighbours down. An item's score is the sum over the user's items of affinity x
+similarity; seen, hidden, rated and in-progress items never come back (watchlisted ones
+only when asked), and users with too little history get what is popular.
+
+Popularity: per item type, forward decay (Cormode et al. 2009): a user's first positive
+event on an item at t adds 2^((t - L) / 7 days), L being a landmark; no score is ever
+rewritten one by one, and the periodic job `workers.jobs.move_landmarks` moves L.
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+import math
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any, NamedTuple
+
+from engine import errors, events, ids, keys, scripts, weights
+
+DEFAULTS: dict[str, float] = {"neighbours": 100, "half_life_days": 90, "history": 200}
+_LIMITS = {"neighbours": (10, 1000), "half_life_days": (1, 3650), "history": (10, 1000)}
+_WHOLE = frozenset({"neighbours", "history"})
+
+SIMILARITY_EXPONENT = 0.5  # users(j) ** this divides a neighbour's co-occurrence
+USER_EXPONENT = 0.5  # a pair of a user with n items counts 1 / n ** this
+POPULAR_HALF_LIFE_MS = 7 * 86_400_000
+DAY_MS = 86_400_000
+
+#: Lists whose items are never recommended: the user has them (or refused them).
+EXCLUDED = frozenset({"seen", "hide", events.RATING, events.PROGRESS})
+WATCHLIST = "watchlist"
+MAX_LIMIT = 100
+DEFAULT_LIMIT = 10
+BECAUSE = 3  # the user's items named per recommendation
+
+_mark = scripts.load("mark_positive")
+_pairs = scripts.load("add_pairs")
+_popularity = scripts.load("add_popularity")
+_move = scripts.load("move_landmark")
+
+
+# Settings
+
+
+def config(r, service: str) -> dict[str, float]:
+    """The recommendation settings in force: the defaults with the service's own on top."""
+    stored = r.get(keys.rec_config(service))
+    return {**DEFAULTS, **(json.loads(stored) if stored else {})}
+
+
+def put_config(r, service: str, doc: Any) -> dict[str, float]:
+    """Replace the service's own settings (absent ones fall back to the defaults)."""
+    if not isinstance(doc, dict):
+        raise errors.InvalidValue(f"recommendation settings are a JSON object with {', '.join(DEFAULTS)}")
+    problems: dict[str, list[str]] = {}
+    checked: dict[str, float] = {}
+    for name, value in doc.items():
+        if name not in DEFAULTS:
+            problems[name] = [f"unknown setting (settings: {', '.join(DEFAULTS)})"]
+            continue
+        low, high = _LIMITS[name]
+        if isinstance(value, bool) or not isinstance(value, int | Decimal | float):
+            problems[name] = ["must be a number"]
+        elif name in _WHOLE and value != int(value):
+            problems[name] = ["must be a whole number"]
+        elif not (math.isfinite(float(value)) and low <= float(value) <= high):
+            problems[name] = [f"must be from {low:g} to {high:g}"]
+        else:
+            checked[name] = int(value) if name in _WHOLE or isinstance(value, int) else float(value)
+    if problems:
+        raise errors.InvalidValue("some recommendation settings are not valid", fields=problems)
+    r.set(keys.rec_config(service), json.dumps(checked))
+    forget_settings()
+    return {**DEFAULTS, **checked}
+
+
+class Settings(NamedTuple):
+    weights: dict[str, float]  # event -> recommendation weight
+    config: dict[str, float]
+
+
+#: service -> (monotonic expiry, Settings): the event path reads them for every event.
+_settings: dict[str, tuple[float, Settings]] = {}
+SETTINGS_SECONDS = 5.0
+
+
+def forget_settings() -> None:
+    """Empty the settings cache (tests; after a change in this process)."""
+    _settings.clear()
+
+
+def settings(r, service: str) -> Settings:
+    """The weights and settings in force, as of at most SETTINGS_SECONDS ago."""
+    now = time.monotonic()
+    cached = _settings.get(service)
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    pipe = r.pipeline(transaction=False)
+    pipe.get(keys.weights(service))
+    pipe.get(keys.rec_config(service))
+    own_weights, own_config = pipe.execute()
+    table = {**weights.DEFAULTS["recommendations"]}
+    table.update(json.loads(own_weights).get("recommendations", {}) if own_weights else {})
+    found = Settings(table, {**DEFAULTS, **(json.loads(own_config) if own_config else {})})
+    if len(_settings) > 10_000:
+        _settings.clear()
+    _settings[service] = (now + SETTINGS_SECONDS, found)
+    return found
+
+
+def weight_of(table: dict[str, float], event: str, value: str) -> float:
+    """What one event adds to the user's affinity for its item."""
+    weight = table.get(event, 0.0)
+    if not weight:
+        return 0.0
+    if event == events.RATING:
+        return weight * float(value)
+    return weight
+
+
+# Learning
+
+
+def member(item_type: str, item_id: str) -> str:
+    return f"{item_type}|{item_id}"
+
+
+def split(text: str) -> tuple[str, str]:
+    item_type, _, item_id = text.partition("|")
+    return item_type, item_id
+
+
+def apply(
+    r, service: str, made: Sequence[events.Event], *, log_max: int = events.LOG_MAX, log: bool = True
+) -> list[bool]:
+    """events.apply, learning from the positive events as they are stored: the users' item
+    sets change in the same round trip as their lists, the items' counts in two more (none
+    when no event is the user's first positive one on its item)."""
+    if not made:
+        return []
+    batch = scripts.Batch(r)
+    positions = events.queue(batch, service, made, log_max=log_max, log=log)
+    marks = queue_marks(r, batch, service, made)
+    results = batch.execute()
+    learn_marked(r, service, marks, results)
+    return events.applied(made, positions, results)
+
+
+def learn(r, service: str, made: Sequence[events.Event]) -> None:
+    """Learn from the positive events of `made`, stored already: up to three round trips."""
+    batch = scripts.Batch(r)
+    marks = queue_marks(r, batch, service, made)
+    if marks.groups:
+        learn_marked(r, service, marks, batch.execute())
+
+
+class Marks(NamedTuple):
+    settings: Settings
+    groups: list[list[events.Event]]  # the events of each mark_positive call
+    first: int  # the position of the first call among the batch's results
+
+
+def queue_marks(r, batch: scripts.Batch, service: str, made: Sequence[events.Event]) -> Marks:
+    """Queue on `batch` a mark_positive call per user with positive events in `made` (in
+    their order); learn_marked takes it from there with the batch's results."""
+    found = settings(r, service)
+    by_user: dict[str, list[events.Event]] = {}
+    for e in made:
+        if not e.delete and weight_of(found.weights, e.event, e.value) > 0:
+            by_user.setdefault(e.user, []).append(e)
+    history = int(found.config["history"])
+    first = len(batch)
+    for user, group in by_user.items():
+        lines = "".join(f"{member(e.item_type, e.item)}\t{e.ms}\n" for e in group)
+        batch.script(_mark, [keys.rec_history(service, user)], [history, lines])
+    return Marks(found, list(by_user.values()), first)
+
+
+def learn_marked(r, service: str, marks: Marks, results: Sequence[Any]) -> None:
+    """The items' side of the events queue_marks marked (`results`: the whole batch's)."""
+    _learn(r, service, marks.settings, marks.groups, results[marks.first : marks.first + len(marks.groups)])
+
+
+def _learn(
+    r, service: str, found: Settings, groups: list[list[events.Event]], replies: Sequence[Any]
+) -> None:
+    """The items' side of the events whose users' sets were marked (`replies`)."""
+    history = int(found.config["history"])
+    pairs: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    new_items: dict[str, int] = defaultdict(int)
+    popular: dict[str, list[str]] = defaultdict(list)
+    for group, reply in zip(groups, replies, strict=True):
+        count, shown = int(reply[0]), int(reply[1])
+        recent: list[str] = list(reply[2 : 2 + shown])
+        for e, fresh in zip(group, reply[2 + shown :], strict=True):
+            if not fresh:
+                continue
+            this = member(e.item_type, e.item)
+            count += 1
+            share = count**-USER_EXPONENT
+            for other in recent[:history]:
+                pairs[this][other] += share
+                pairs[other][this] += share
+            recent.insert(0, this)
+            new_items[this] += 1
+            popular[e.item_type].append(f"{e.item}\t{e.ms}\t1\n")
+    if new_items:
+        _store_pairs(r, service, pairs, new_items, popular, int(found.config["neighbours"]))
+
+
+def _store_pairs(
+    r,
+    service: str,
+    pairs: dict[str, dict[str, float]],
+    new_items: dict[str, int],
+    popular: dict[str, list[str]],
+    cap: int,
+) -> None:
+    counted = list(new_items)
+    others = sorted({other for targets in pairs.values() for other in targets})
+    pipe = r.pipeline(transaction=False)
+    for item in counted:
+        pipe.hincrby(keys.item_users(service), item, new_items[item])
+    if others:
+        pipe.hmget(keys.item_users(service), others)
+    replies = pipe.execute()
+    users = dict(zip(others, replies[-1], strict=True)) if others else {}
+    batch = scripts.Batch(r)
+    for target, targets in pairs.items():
+        item_type, item_id = split(target)
+        lines = "".join(
+            f"{other}\t{share!r}\t{max(int(users[other] or 1), 1) ** SIMILARITY_EXPONENT!r}\n"
+            for other, share in targets.items()
+        )
+        batch.script(
+            _pairs,
+            [keys.cooccurrence(service, item_type, item_id), keys.neighbours(service, item_type, item_id)],
+            [cap, lines],
+        )
+    for item_type, lines in popular.items():
+        batch.script(
+            _popularity,
+            [keys.popularity(service, item_type), keys.popularity_landmark(service, item_type)],
+            [POPULAR_HALF_LIFE_MS, "".join(lines)],
+        )
+        batch.raw("SADD", keys.rec_types(service), item_type)
+        batch.raw("SADD", keys.popularity_index(), f"{service}\t{item_type}")
+    batch.execute()
+
+
+# Reading
+
+
+def _limit(limit: int) -> int:
+    if not 1 <= limit <= MAX_LIMIT:
+        raise errors.InvalidValue(f"limit must be from 1 to {MAX_LIMIT}", fields={"limit": ["out of range"]})
+    return limit
+
+
+def _known_type(r, service: str, item_type: str) -> None:
+    ids.item_type(item_type)
+    if not r.sismember(keys.rec_types(service), item_type):
+        raise errors.NotFound(f"no events on items of type {item_type} yet")
+
+
+class Pick(NamedTuple):
+    item_type: str
+    item_id: str
+    score: float
+    because: list[tuple[str, str]]
+    basis: str  # "similar" | "popular"
+
+
+def similar(r, service: str, item_type: str, item_id: str, *, limit: int = DEFAULT_LIMIT,
+            of_type: str | None = None) -> list[Pick]:  # fmt: skip
+    """The items most similar to one item, best first (of `of_type` only, when given)."""
+    ids.item_id(item_id)
+    _limit(limit)
+    if of_type is not None:
+        ids.item_type(of_type)
+    _known_type(r, service, item_type)
+    this = member(item_type, item_id)
+    pipe = r.pipeline(transaction=False)
+    pipe.hget(keys.item_users(service), this)
+    pipe.zrevrange(keys.neighbours(service, item_type, item_id), 0, -1, withscores=True)
+    users, found = pipe.execute()
+    if users is None:
+        raise errors.NotFound(f"no user has had {item_type}/{item_id} yet")
+    picks = []
+    for other, score in found:
+        other_type, other_id = split(other)
+        if of_type is None or other_type == of_type:
+            picks.append(Pick(other_type, other_id, score / int(users), [], "similar"))
+            if len(picks) == limit:
+                break
+    return picks
+
+
+def popular(r, service: str, item_type: str, *, limit: int = DEFAULT_LIMIT, now_ms: int) -> list[Pick]:
+    """What is popular now among items of `item_type`: users taking an item up, each
+    counting half as much every 7 days."""
+    _limit(limit)
+    _known_type(r, service, item_type)
+    return _popular(r, service, item_type, limit, set(), now_ms)
+
+
+def _popular(r, service: str, item_type: str, limit: int, skip: set[str], now_ms: int) -> list[Pick]:
+    pipe = r.pipeline(transaction=False)
+    pipe.get(keys.popularity_landmark(service, item_type))
+    pipe.zrevrange(keys.popularity(service, item_type), 0, limit + len(skip) - 1, withscores=True)
+    landmark, found = pipe.execute()
+    if landmark is None:
+        return []
+    scale = 2 ** ((int(landmark) - now_ms) / POPULAR_HALF_LIFE_MS)
+    picks = []
+    for item_id, score in found:
+        if member(item_type, item_id) not in skip:
+            picks.append(Pick(item_type, item_id, score * scale, [], "popular"))
+            if len(picks) == limit:
+                break
+    return picks
+
+
+class _Profile(NamedTuple):
+    affinity: dict[str, float]  # member -> affinity (decayed to the user's latest event)
+    excluded: set[str]  # members never recommended
+
+
+def _profile(r, service: str, user: str, found: Settings, *, watchlist: bool) -> _Profile:
+    """The user's affinities and exclusions, from the user's lists (two round trips)."""
+    lists = r.smembers(keys.event_lists(service, user))
+    wanted = []
+    for name in sorted(lists):
+        item_type, _, event = name.partition("|")
+        excludes = event in EXCLUDED or (event == WATCHLIST and not watchlist)
+        if found.weights.get(event) or excludes:
+            wanted.append((item_type, event, excludes))
+    pipe = r.pipeline(transaction=False)
+    for item_type, event, _ in wanted:
+        pipe.zrangebyscore(keys.event_times(service, user, item_type, event), 0, "+inf", withscores=True)
+        if event == events.RATING:
+            pipe.hgetall(keys.event_values(service, user, item_type, event))
+    replies = iter(pipe.execute())
+    raw: list[tuple[str, float, float]] = []  # member, weight, ms
+    excluded: set[str] = set()
+    for item_type, event, excludes in wanted:
+        listed = next(replies)
+        values = next(replies) if event == events.RATING else {}
+        for item, ms in listed:
+            this = member(item_type, item)
+            if excludes:
+                excluded.add(this)
+            weight = weight_of(found.weights, event, values.get(item, "0")) if event in found.weights else 0.0
+            if weight:
+                raw.append((this, weight, ms))
+    affinity: dict[str, float] = defaultdict(float)
+    if raw:
+        latest = max(ms for _, _, ms in raw)
+        half_life = found.config["half_life_days"] * DAY_MS
+        for this, weight, ms in raw:
+            affinity[this] += weight * 2 ** ((ms - latest) / half_life)
+    return _Profile(dict(affinity), excluded)
+
+
+def recommend(
+    r,
+    service: str,
+    user: str,
+    *,
+    item_type: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+    watchlist: bool = False,
+    now_ms: int,
+) -> list[Pick]:
+    """The best items for the user, best first: by similarity to the user's items, then
+    (when those run out, or for a user with no history) what is popular."""
+    ids.user_id(user)
+    _limit(limit)
+    if item_type is not None:
+        ids.item_type(item_type)
+    found = settings(r, service)
+    profile = _profile(r, service, user, found, watchlist=watchlist)
+    basis = heapq.nlargest(
+        int(found.config["history"]),
+        (item for item, a in profile.affinity.items() if a),
+        key=lambda i: abs(profile.affinity[i]),
+    )
+    picks: list[Pick] = []
+    if basis:
+        picks = _by_similarity(r, service, basis, profile, item_type, limit)
+    if len(picks) < limit:
+        skip = profile.excluded | {member(p.item_type, p.item_id) for p in picks}
+        types = [item_type] if item_type is not None else sorted(r.smembers(keys.rec_types(service)))
+        found_popular = [p for t in types for p in _popular(r, service, t, limit - len(picks), skip, now_ms)]
+        picks += heapq.nlargest(limit - len(picks), found_popular, key=lambda p: p.score)
+    return picks
+
+
+def _by_similarity(
+    r, service: str, basis: list[str], profile: _Profile, item_type: str | None, limit: int
+) -> list[Pick]:
+    pipe = r.pipeline(transaction=False)
+    pipe.hmget(keys.item_users(service), basis)
+    for this in basis:
+        pipe.zrevrange(keys.neighbours(service, *split(this)), 0, -1, withscores=True)
+    users, *lists = pipe.execute()
+    scores: dict[str, float] = defaultdict(float)
+    parts: dict[str, list[tuple[float, str]]] = defaultdict(list)
+    skip = profile.excluded
+    prefix = f"{item_type}|" if item_type is not None else ""
+    for this, count, neighbours in zip(basis, users, lists, strict=True):
+        if not neighbours:
+            continue
+        weight = profile.affinity[this] / max(int(count or 1), 1)
+        for other, similarity in neighbours:
+            if other in skip or not other.startswith(prefix):
+                continue
+            part = weight * similarity
+            scores[other] += part
+            parts[other].append((part, this))
+    best = heapq.nlargest(limit, ((s, other) for other, s in scores.items() if s > 0))
+    picks = []
+    for score, other in best:
+        named = [split(this) for part, this in heapq.nlargest(BECAUSE, parts[other]) if part > 0]
+        picks.append(Pick(*split(other), score, named, "similar"))
+    return picks
+
+
+# The periodic job
+
+
+def move_landmarks(r, *, now_ms: int) -> int:
+    """Move every popularity landmark more than a half-life behind `now_ms` to it; returns
+    how many moved."""
+    moved = 0
+    for entry in sorted(r.smembers(keys.popularity_index())):
+        service, _, item_type = entry.partition("\t")
+        landmark = r.get(keys.popularity_landmark(service, item_type))
+        if landmark is not None and now_ms - int(landmark) > POPULAR_HALF_LIFE_MS:
+            _move(
+                r,
+                [keys.popularity(service, item_type), keys.popularity_landmark(service, item_type)],
+                [POPULAR_HALF_LIFE_MS, now_ms],
+            )
+            moved += 1
+    return moved
