@@ -13,6 +13,7 @@ from api.context import AppState, Enqueue
 from api.events.routes import bp as events
 from api.fastpath import EventFastPath
 from api.notifications.routes import bp as notifications
+from api.recommendations.routes import bp as recommendations
 from api.users.routes import bp as users
 from engine.settings import Settings
 
@@ -45,6 +46,7 @@ def create_app(
     keyed.register_blueprint(catalog)
     keyed.register_blueprint(notifications)
     keyed.register_blueprint(bookmarks)
+    keyed.register_blueprint(recommendations)
     app.register_blueprint(keyed)
     app.register_blueprint(activity)
     app.register_blueprint(health.bp)
