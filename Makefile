@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: run test bench bench-events bench-notifications bench-bookmarks lock clean
+.PHONY: run test bench bench-events bench-notifications bench-bookmarks bench-recommend eval lock clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -43,6 +43,16 @@ bench-notifications: $(VENV)/.installed-dev
 
 bench-bookmarks: $(VENV)/.installed-dev
 	$(BIN)/python -m tests.bench.bookmarks
+
+# MovieLens replay rate, similarity memory per item, GET recommend and event POST with
+# similarity maintenance (needs wrk and ../shared/data/ml-100k, or DATA=dir).
+DATA ?= ../shared/data/ml-100k
+bench-recommend: $(VENV)/.installed-dev
+	$(BIN)/python -m tests.bench.recommend --data $(DATA)
+
+# Recommendation quality on MovieLens 100K (the SAR quick-start protocol).
+eval: $(VENV)/.installed-run
+	$(BIN)/tanktop eval movielens --data $(DATA)
 
 # Re-pin every dependency: resolve in a throwaway venv and write constraints.txt.
 lock:

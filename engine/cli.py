@@ -9,6 +9,7 @@
     tanktop keys webhook-secret --service NAME [--rotate]
     tanktop import events FILE --service NAME [--resume | --from-line N] [--no-log] [--jobs N]
     tanktop import items FILE --service NAME
+    tanktop eval movielens --data DIR [--redis-url URL]
 
 Without REDIS_URL the commands use the embedded Redis under TANKTOP_DATA_DIR, starting it
 for the duration of the command when `tanktop run` is not running.
@@ -21,6 +22,7 @@ import contextlib
 import json
 import os
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -235,6 +237,42 @@ def _import_items(path: Path, service: str, settings: Settings) -> int:
     return 0
 
 
+def eval_command(args: argparse.Namespace) -> int:
+    """Recommendation quality on MovieLens 100K, in a Redis of its own (a temporary one
+    unless --redis-url names an empty one)."""
+    from engine import evaluation
+
+    data = Path(args.data)
+    if not (data / "u.data").is_file():
+        raise errors.InvalidValue(f"no MovieLens 100K in {data} (u.data is missing)")
+
+    def report(r) -> None:
+        found = evaluation.run(r, data, progress=lambda text: print(text, file=sys.stderr, flush=True))
+        print(evaluation.table(found))
+        memory = r.info("memory")["used_memory"]
+        print(
+            f"\nreplay: {found.train_events:,} events in {found.replay_seconds:.1f} s "
+            f"({found.train_events / found.replay_seconds:,.0f}/s); recommendations for "
+            f"{found.engine.users} users in {found.recommend_seconds:.1f} s; "
+            f"Redis memory {memory / 2**20:.0f} MiB"
+        )
+
+    if args.redis_url:
+        r = engine_redis.connect(args.redis_url)
+        if r.dbsize():
+            raise errors.InvalidValue("the evaluation needs an empty Redis; that one has keys")
+        report(r)
+        return 0
+    with tempfile.TemporaryDirectory(prefix="tanktop-eval-") as directory:
+        server = servers.RedisServer(Path(directory), persist=False)
+        server.start()
+        try:
+            report(engine_redis.connect(server.url))
+        finally:
+            server.stop()
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="tanktop", description="Tank Top personalisation engine")
     commands = top.add_subparsers(dest="command", required=True)
@@ -289,6 +327,12 @@ def parser() -> argparse.ArgumentParser:
         "file", help="one JSON object a line, as PUT item/ takes, with item_type and item_id"
     )
     items_import.add_argument("--service", required=True, help="the service the items belong to")
+    evaluate = commands.add_parser("eval", help="measure recommendation quality").add_subparsers(
+        dest="dataset", required=True
+    )
+    movielens = evaluate.add_parser("movielens", help="MovieLens 100K, the SAR quick-start protocol")
+    movielens.add_argument("--data", required=True, help="the ml-100k directory (with u.data)")
+    movielens.add_argument("--redis-url", help="an empty Redis to use (default: a temporary one)")
     return top
 
 
@@ -302,6 +346,8 @@ def main(argv: list[str] | None = None) -> int:
             return supervisor.run(settings) if args.command == "run" else supervisor.web(settings)
         if args.command == "import":
             return import_command(args, settings)
+        if args.command == "eval":
+            return eval_command(args)
         return keys_command(args, settings)
     except (errors.EngineError, SettingsError, servers.ServerError) as error:
         print(f"tanktop: {getattr(error, 'message', error)}", file=sys.stderr)
