@@ -24,6 +24,7 @@ PERIODIC = {
     "workers.jobs.sweep_log_purges": 60,
     "workers.jobs.sweep_outboxes": 10,
     "workers.jobs.close_live_sessions": 60,
+    "workers.jobs.move_popularity_landmarks": 3600,
 }
 
 

@@ -74,3 +74,26 @@ def test_a_worker_closes_live_sessions_left_open(rq_conn, redis_server):
     SimpleWorker([queue], connection=rq_conn, serializer=JSONSerializer).work(burst=True)
     assert r.get(keys.live_session("acme", "7")) is None
     assert events.values_of(r, "acme", "7", "seen", "movie", ["m"]) == {"m": ""}
+
+
+def test_a_worker_moves_popularity_landmarks_and_the_order_stands(rq_conn, redis_server):
+    from engine import recommend
+    from engine.clock import now_ms
+
+    r = engine_redis.connect(redis_server.url)
+    recommend.forget_settings()
+    now = now_ms()
+    old = now - 30 * recommend.DAY_MS
+    made = [events.make(u, "seen", "movie", "a", None, old // 1000, now_ms=now) for u in ("1", "2")]
+    made.append(events.make("3", "seen", "movie", "b", None, now // 1000, now_ms=now))
+    events.apply(r, "acme", made)
+    recommend.learn(r, "acme", made)
+    before = recommend.popular(r, "acme", "movie", now_ms=now)
+    clock.tick(rq_conn, {"workers.jobs.move_popularity_landmarks": 3600})
+    queue = queues.queue(queues.DEFAULT, rq_conn)
+    SimpleWorker([queue], connection=rq_conn, serializer=JSONSerializer).work(burst=True)
+    assert now - int(r.get(keys.popularity_landmark("acme", "movie"))) < 60_000
+    after = recommend.popular(r, "acme", "movie", now_ms=now)
+    assert [p.item_id for p in after] == [p.item_id for p in before] == ["b", "a"]
+    for moved, kept in zip(after, before, strict=True):
+        assert moved.score == pytest.approx(kept.score, rel=1e-9)
