@@ -34,3 +34,8 @@ def record_event(apikey: str, uid: str, event: str, itemtype: str, itemid: str):
 @app.get("/api/1/<apikey>/bookmark/<uid>/")
 def list_bookmarks(apikey: str, uid: str):
     return Response('{"bookmarks":[]}', mimetype="application/json")
+
+
+@app.get("/api/1/<apikey>/recommend/<uid>/")
+def recommend(apikey: str, uid: str):
+    return Response('{"items":[]}', mimetype="application/json")
