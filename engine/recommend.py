@@ -248,14 +248,15 @@ def _store_pairs(
     if others:
         pipe.hmget(keys.item_users(service), others)
     replies = pipe.execute()
-    users = dict(zip(others, replies[-1], strict=True)) if others else {}
+    # each item's divisor, formatted once: a line is "<other>\t<share>\t<divisor>\n"
+    tails = {
+        other: f"\t{max(int(users or 1), 1) ** SIMILARITY_EXPONENT!r}\n"
+        for other, users in zip(others, replies[-1] if others else (), strict=True)
+    }
     batch = scripts.Batch(r)
     for target, targets in pairs.items():
         item_type, item_id = split(target)
-        lines = "".join(
-            f"{other}\t{share!r}\t{max(int(users[other] or 1), 1) ** SIMILARITY_EXPONENT!r}\n"
-            for other, share in targets.items()
-        )
+        lines = "".join([f"{other}\t{share!r}{tails[other]}" for other, share in targets.items()])
         batch.script(
             _pairs,
             [keys.cooccurrence(service, item_type, item_id), keys.neighbours(service, item_type, item_id)],
@@ -273,6 +274,23 @@ def _store_pairs(
 
 
 # Reading
+
+
+def _queue_scored(pipe, key: str, start: Any, stop: Any, *, by_score: bool = False) -> None:
+    """ZRANGE WITHSCORES (best first, or by score from `start` to `stop`), read with
+    _scored: redis-py's own conversion of each score costs more than the whole request."""
+    if by_score:
+        pipe.execute_command("ZRANGE", key, start, stop, "BYSCORE", "WITHSCORES")
+    else:
+        pipe.execute_command("ZRANGE", key, start, stop, "REV", "WITHSCORES")
+
+
+def _scored(reply: list) -> Sequence[Sequence[Any]]:
+    """[member, score] pairs from a WITHSCORES reply: RESP3's pairs as they are, RESP2's flat
+    list (fakeredis) paired up."""
+    if reply and not isinstance(reply[0], list):
+        return [(reply[i], float(reply[i + 1])) for i in range(0, len(reply), 2)]
+    return reply
 
 
 def _limit(limit: int) -> int:
@@ -306,12 +324,12 @@ def similar(r, service: str, item_type: str, item_id: str, *, limit: int = DEFAU
     this = member(item_type, item_id)
     pipe = r.pipeline(transaction=False)
     pipe.hget(keys.item_users(service), this)
-    pipe.zrevrange(keys.neighbours(service, item_type, item_id), 0, -1, withscores=True)
+    _queue_scored(pipe, keys.neighbours(service, item_type, item_id), 0, -1)
     users, found = pipe.execute()
     if users is None:
         raise errors.NotFound(f"no user has had {item_type}/{item_id} yet")
     picks = []
-    for other, score in found:
+    for other, score in _scored(found):
         other_type, other_id = split(other)
         if of_type is None or other_type == of_type:
             picks.append(Pick(other_type, other_id, score / int(users), [], "similar"))
@@ -331,13 +349,13 @@ def popular(r, service: str, item_type: str, *, limit: int = DEFAULT_LIMIT, now_
 def _popular(r, service: str, item_type: str, limit: int, skip: set[str], now_ms: int) -> list[Pick]:
     pipe = r.pipeline(transaction=False)
     pipe.get(keys.popularity_landmark(service, item_type))
-    pipe.zrevrange(keys.popularity(service, item_type), 0, limit + len(skip) - 1, withscores=True)
+    _queue_scored(pipe, keys.popularity(service, item_type), 0, limit + len(skip) - 1)
     landmark, found = pipe.execute()
     if landmark is None:
         return []
     scale = 2 ** ((int(landmark) - now_ms) / POPULAR_HALF_LIFE_MS)
     picks = []
-    for item_id, score in found:
+    for item_id, score in _scored(found):
         if member(item_type, item_id) not in skip:
             picks.append(Pick(item_type, item_id, score * scale, [], "popular"))
             if len(picks) == limit:
@@ -361,14 +379,14 @@ def _profile(r, service: str, user: str, found: Settings, *, watchlist: bool) ->
             wanted.append((item_type, event, excludes))
     pipe = r.pipeline(transaction=False)
     for item_type, event, _ in wanted:
-        pipe.zrangebyscore(keys.event_times(service, user, item_type, event), 0, "+inf", withscores=True)
+        _queue_scored(pipe, keys.event_times(service, user, item_type, event), 0, "+inf", by_score=True)
         if event == events.RATING:
             pipe.hgetall(keys.event_values(service, user, item_type, event))
     replies = iter(pipe.execute())
     raw: list[tuple[str, float, float]] = []  # member, weight, ms
     excluded: set[str] = set()
     for item_type, event, excludes in wanted:
-        listed = next(replies)
+        listed = _scored(next(replies))
         values = next(replies) if event == events.RATING else {}
         for item, ms in listed:
             this = member(item_type, item)
@@ -423,26 +441,40 @@ def recommend(
 def _by_similarity(
     r, service: str, basis: list[str], profile: _Profile, item_type: str | None, limit: int
 ) -> list[Pick]:
+    """The best `limit` items by the sum of affinity x similarity over the basis, each with
+    the basis items that gave most (found again for those items only: the hot loop does
+    nothing but add)."""
     pipe = r.pipeline(transaction=False)
     pipe.hmget(keys.item_users(service), basis)
     for this in basis:
-        pipe.zrevrange(keys.neighbours(service, *split(this)), 0, -1, withscores=True)
-    users, *lists = pipe.execute()
-    scores: dict[str, float] = defaultdict(float)
-    parts: dict[str, list[tuple[float, str]]] = defaultdict(list)
+        _queue_scored(pipe, keys.neighbours(service, *split(this)), 0, -1)
+    users, *replies = pipe.execute()
+    weighted = [
+        (this, profile.affinity[this] / max(int(count or 1), 1), _scored(reply))
+        for this, count, reply in zip(basis, users, replies, strict=True)
+        if reply
+    ]
+    scores: dict[str, float] = {}
+    get = scores.get
+    for _, weight, neighbours in weighted:
+        for other, similarity in neighbours:
+            scores[other] = get(other, 0.0) + weight * similarity
     skip = profile.excluded
     prefix = f"{item_type}|" if item_type is not None else ""
-    for this, count, neighbours in zip(basis, users, lists, strict=True):
-        if not neighbours:
-            continue
-        weight = profile.affinity[this] / max(int(count or 1), 1)
+    best = heapq.nlargest(
+        limit,
+        (
+            (s, other)
+            for other, s in scores.items()
+            if s > 0 and other not in skip and other.startswith(prefix)
+        ),
+    )
+    wanted = {other for _, other in best}
+    parts: dict[str, list[tuple[float, str]]] = defaultdict(list)
+    for this, weight, neighbours in weighted:
         for other, similarity in neighbours:
-            if other in skip or not other.startswith(prefix):
-                continue
-            part = weight * similarity
-            scores[other] += part
-            parts[other].append((part, this))
-    best = heapq.nlargest(limit, ((s, other) for other, s in scores.items() if s > 0))
+            if other in wanted:
+                parts[other].append((weight * similarity, this))
     picks = []
     for score, other in best:
         named = [split(this) for part, this in heapq.nlargest(BECAUSE, parts[other]) if part > 0]
