@@ -34,7 +34,7 @@ import heapq
 import json
 import math
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -56,6 +56,7 @@ WATCHLIST = "watchlist"
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 10
 BECAUSE = 3  # the user's items named per recommendation
+PAIRS_AT_ONCE = 200_000  # new pairs held in memory before they are stored
 
 _mark = scripts.load("mark_positive")
 _pairs = scripts.load("add_pairs")
@@ -85,10 +86,10 @@ def put_config(r, service: str, doc: Any) -> dict[str, float]:
         low, high = _LIMITS[name]
         if isinstance(value, bool) or not isinstance(value, int | Decimal | float):
             problems[name] = ["must be a number"]
+        elif not (math.isfinite(float(value)) and low <= float(value) <= high):  # before int(): 1e999999
+            problems[name] = [f"must be from {low:g} to {high:g}"]
         elif name in _WHOLE and value != int(value):
             problems[name] = ["must be a whole number"]
-        elif not (math.isfinite(float(value)) and low <= float(value) <= high):
-            problems[name] = [f"must be from {low:g} to {high:g}"]
         else:
             checked[name] = int(value) if name in _WHOLE or isinstance(value, int) else float(value)
     if problems:
@@ -166,8 +167,10 @@ def apply(
     positions = events.queue(batch, service, made, log_max=log_max, log=log)
     marks = queue_marks(r, batch, service, made)
     results = batch.execute()
-    learn_marked(r, service, marks, results)
-    return events.applied(made, positions, results)
+    applied = events.applied(made, positions, results)
+    unstored = {e for e, changed in zip(made, applied, strict=True) if not changed}
+    learn_marked(r, service, marks, results, doubtful=unstored)
+    return applied
 
 
 def learn(r, service: str, made: Sequence[events.Event]) -> None:
@@ -200,9 +203,41 @@ def queue_marks(r, batch: scripts.Batch, service: str, made: Sequence[events.Eve
     return Marks(found, list(by_user.values()), first)
 
 
-def learn_marked(r, service: str, marks: Marks, results: Sequence[Any]) -> None:
-    """The items' side of the events queue_marks marked (`results`: the whole batch's)."""
-    _learn(r, service, marks.settings, marks.groups, results[marks.first : marks.first + len(marks.groups)])
+def learn_marked(
+    r, service: str, marks: Marks, results: Sequence[Any], *, doubtful: set[events.Event] = frozenset()
+) -> None:
+    """The items' side of the events queue_marks marked (`results`: the whole batch's).
+    `doubtful`: events that may not be in their lists (they changed nothing, or their
+    script does not say): one newly marked whose item is not in its list after all (a newer
+    deletion won) is unmarked and teaches nothing (one more round trip)."""
+    replies = results[marks.first : marks.first + len(marks.groups)]
+    if doubtful:
+        replies = _unmark_unstored(r, service, marks.groups, replies, doubtful)
+    _learn(r, service, marks.settings, marks.groups, replies)
+
+
+def _unmark_unstored(
+    r, service: str, groups: list[list[events.Event]], replies: Sequence[Any], unstored: set[events.Event]
+) -> list[Any]:
+    doubtful = []  # (reply index, flag index, event)
+    for index, (group, reply) in enumerate(zip(groups, replies, strict=True)):
+        flags = 2 + int(reply[1])
+        for offset, e in enumerate(group):
+            if reply[flags + offset] and e in unstored:
+                doubtful.append((index, flags + offset, e))
+    if not doubtful:
+        return list(replies)
+    pipe = r.pipeline(transaction=False)
+    for _, _, e in doubtful:
+        pipe.zscore(keys.event_times(service, e.user, e.item_type, e.event), e.item)
+    fixed = [list(reply) for reply in replies]
+    unmark = r.pipeline(transaction=False)
+    for (index, flag, e), score in zip(doubtful, pipe.execute(), strict=True):
+        if score is None or score < 0:  # absent, or a deletion's tombstone
+            fixed[index][flag] = 0
+            unmark.zrem(keys.rec_history(service, e.user), member(e.item_type, e.item))
+    unmark.execute()
+    return fixed
 
 
 def _learn(
@@ -210,26 +245,35 @@ def _learn(
 ) -> None:
     """The items' side of the events whose users' sets were marked (`replies`)."""
     history = int(found.config["history"])
+    cap = int(found.config["neighbours"])
     pairs: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     new_items: dict[str, int] = defaultdict(int)
     popular: dict[str, list[str]] = defaultdict(list)
+    pending = 0
     for group, reply in zip(groups, replies, strict=True):
         count, shown = int(reply[0]), int(reply[1])
-        recent: list[str] = list(reply[2 : 2 + shown])
+        recent: deque[str] = deque(reply[2 : 2 + shown], maxlen=history)
         for e, fresh in zip(group, reply[2 + shown :], strict=True):
             if not fresh:
                 continue
             this = member(e.item_type, e.item)
             count += 1
             share = count**-USER_EXPONENT
-            for other in recent[:history]:
+            for other in recent:
                 pairs[this][other] += share
                 pairs[other][this] += share
-            recent.insert(0, this)
+            pending += len(recent)
+            recent.appendleft(this)
             new_items[this] += 1
             popular[e.item_type].append(f"{e.item}\t{e.ms}\t1\n")
+            if pending >= PAIRS_AT_ONCE:  # a big batch: bounded memory, in several round trips
+                _store_pairs(r, service, pairs, new_items, popular, cap)
+                pairs.clear()
+                new_items.clear()
+                popular.clear()
+                pending = 0
     if new_items:
-        _store_pairs(r, service, pairs, new_items, popular, int(found.config["neighbours"]))
+        _store_pairs(r, service, pairs, new_items, popular, cap)
 
 
 def _store_pairs(

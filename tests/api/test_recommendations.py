@@ -131,3 +131,9 @@ def test_a_weights_change_applies_to_the_next_call(crowd):
     assert body(api.get("recommend/9/"))["items"][0]["basis"] == "similar"
     assert api.put("config/weights/", json={"recommendations": {"seen": 0}}).status_code == 200
     assert {i["basis"] for i in body(api.get("recommend/9/"))["items"]} == {"popular"}
+
+
+def test_a_limit_of_thousands_of_digits_is_a_400_at_once(crowd):
+    for path in ("recommend/9/", "popular/movie/", "event/9/seen/movie/"):
+        found = crowd.get(f"{path}?limit={'9' * 5000}")
+        assert found.status_code == 400 and body(found)["error"]["fields"] == {"limit": ["out of range"]}

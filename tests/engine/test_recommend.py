@@ -295,3 +295,48 @@ def test_bad_settings_are_refused_and_change_nothing(r, doc):
     with pytest.raises(errors.InvalidValue):
         recommend.put_config(r, SVC, doc)
     assert snapshot(r) == before
+
+
+def test_an_event_a_newer_deletion_overrules_teaches_nothing(r):
+    feed(r, *watched("1", "A"), *watched("2", "A", "B"))
+    made = [events.make("1", "seen", "movie", "B", now_ms=NOW, delete=True)]
+    events.apply(r, SVC, made)
+    before = snapshot(r)
+    feed(r, ("1", "seen", "B", None, 1))  # older than the deletion: not stored
+    after = snapshot(r)
+    learnt = [
+        k for k in after if ":co" in k or ":nbr" in k or "popular" in k or ":users" in k or "rec-history" in k
+    ]
+    assert all(before.get(k) == after[k] for k in learnt)
+    feed(r, ("1", "seen", "B", None, 0), now_ms=NOW + 1000)  # a newer one is stored, and teaches
+    assert r.zscore(keys.rec_history(SVC, "1"), "movie|B") is not None
+    assert int(r.hget(keys.item_users(SVC), "movie|B")) == 2
+
+
+def test_a_big_batch_is_learnt_in_parts_with_the_same_result(r, monkeypatch):
+    lines = [*watched("1", *(f"m{k}" for k in range(30))), *watched("2", *(f"m{k}" for k in range(0, 30, 2)))]
+
+    def learnt():
+        names = [k for k in r.keys("*") if k.endswith((":co", ":nbr"))]
+        return {k: dict(r.zrange(k, 0, -1, withscores=True)) for k in names}
+
+    feed(r, *lines)
+    whole = learnt()
+    r.flushall()
+    monkeypatch.setattr(recommend, "PAIRS_AT_ONCE", 7)
+    feed(r, *lines)
+    parts = learnt()
+    assert parts.keys() == whole.keys() and len(whole) == 60
+    for key, scores in whole.items():  # neighbour scores use the users counts of their time
+        assert (
+            parts[key] == pytest.approx(scores) if key.endswith(":co") else parts[key].keys() == scores.keys()
+        )
+
+
+def test_huge_whole_numbers_in_settings_are_refused_at_once(r):
+    from engine import exactjson
+
+    for text in ('{"neighbours": 1e999999999999999999}', '{"history": -1e300000}', '{"history": 1e300000}'):
+        with pytest.raises(errors.InvalidValue) as refused:
+            recommend.put_config(r, SVC, exactjson.loads(text))
+        assert "from 10 to 1000" in str(refused.value.fields)
