@@ -307,14 +307,11 @@ def record(
     refused.update({on_demand[index][0]: error for index, error in bad.items()})
     stored = [e for i, e in on_demand if i not in refused]
     batch = scripts.Batch(r)
-    positions = events.queue(batch, service, plain, log=False)
+    events.queue(batch, service, plain, log=False)
     queue_plan(batch, service, lines)
     events.queue_log(batch, service, [*plain, *stored], log_max, True)
     marks = recommend.queue_marks(r, batch, service, [*plain, *stored])
-    results = batch.execute()
-    applied = events.applied(plain, positions, results)
-    unstored = {e for e, changed in zip(plain, applied, strict=True) if not changed}
-    recommend.learn_marked(r, service, marks, results, doubtful=unstored | set(stored))
+    recommend.learn_marked(r, service, marks, batch.execute())
     for index, e in live:
         try:
             _live_event(r, service, e, cfg, log_max=log_max)

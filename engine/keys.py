@@ -175,14 +175,14 @@ def catalog_item(service: str, item_type: str, item_id: str) -> str:
 
 def cooccurrence(service: str, item_type: str, item_id: str) -> str:
     """ZSET "<itemtype>|<itemid>" -> weighted co-occurrence with this item (users who had
-    both, each counting 1/sqrt(their item count)): the most co-occurring, between the
-    neighbour cap and twice it. No TTL."""
+    both, each counting 1/sqrt(their item count)): the most co-occurring, 4 to 8 times the
+    neighbour cap. No TTL."""
     return f"{PREFIX}:{{{service}|item|{item_type}|{item_id}}}:co"
 
 
 def neighbours(service: str, item_type: str, item_id: str) -> str:
-    """ZSET "<itemtype>|<itemid>" -> co-occurrence / sqrt(users of that item): this item's
-    most similar items, at most the neighbour cap. No TTL."""
+    """ZSET "<itemtype>|<itemid>" -> co-occurrence / sqrt(users of that item, as of the
+    pair's last update): this item's most similar items, at most the neighbour cap. No TTL."""
     return f"{PREFIX}:{{{service}|item|{item_type}|{item_id}}}:nbr"
 
 
@@ -217,7 +217,8 @@ def popularity_landmark(service: str, item_type: str) -> str:
 
 
 def popularity_index() -> str:
-    """SET "<service>\t<itemtype>" of every popularity set: what the landmark job visits."""
+    """SET "<service>\t<itemtype>" of every popularity set: what the landmark job visits.
+    No TTL."""
     return f"{PREFIX}:popularity-index"
 
 

@@ -7,7 +7,7 @@ Learning. An event counts for recommendations when its weight (config/weights/,
 item makes the item one of the user's: it then co-occurs with the user's `history` newest
 items, each pair counting 1/sqrt(n) for a user with n items (a user who watches everything
 says less about each pair). A repeated event, or a second positive event on the item, adds
-nothing. Per item, the counts keep its most co-occurring items (2-4x the neighbour cap)
+nothing. Per item, the counts keep its most co-occurring items (4-8x the neighbour cap)
 and a neighbour list keeps the `neighbours` most similar:
 
     similarity(i, j) = co-occurrence(i, j) / (users(i) * sqrt(users(j)))
@@ -59,6 +59,8 @@ BECAUSE = 3  # the user's items named per recommendation
 PAIRS_AT_ONCE = 200_000  # new pairs held in memory before they are stored
 
 _mark = scripts.load("mark_positive")
+#: (service, item type) known to be in rec_types and the popularity index already.
+_known_types: set[tuple[str, str]] = set()
 _pairs = scripts.load("add_pairs")
 _popularity = scripts.load("add_popularity")
 _move = scripts.load("move_landmark")
@@ -110,8 +112,10 @@ SETTINGS_SECONDS = 5.0
 
 
 def forget_settings() -> None:
-    """Empty the settings cache (tests; after a change in this process)."""
+    """Empty this process's caches of settings and known item types (tests; after a
+    change in this process)."""
     _settings.clear()
+    _known_types.clear()
 
 
 def settings(r, service: str) -> Settings:
@@ -167,10 +171,8 @@ def apply(
     positions = events.queue(batch, service, made, log_max=log_max, log=log)
     marks = queue_marks(r, batch, service, made)
     results = batch.execute()
-    applied = events.applied(made, positions, results)
-    unstored = {e for e, changed in zip(made, applied, strict=True) if not changed}
-    learn_marked(r, service, marks, results, doubtful=unstored)
-    return applied
+    learn_marked(r, service, marks, results)
+    return events.applied(made, positions, results)
 
 
 def learn(r, service: str, made: Sequence[events.Event]) -> None:
@@ -183,61 +185,34 @@ def learn(r, service: str, made: Sequence[events.Event]) -> None:
 
 class Marks(NamedTuple):
     settings: Settings
-    groups: list[list[events.Event]]  # the events of each mark_positive call
+    groups: list[list[events.Event]]  # the events of each mark_positive call (one user's list)
     first: int  # the position of the first call among the batch's results
 
 
 def queue_marks(r, batch: scripts.Batch, service: str, made: Sequence[events.Event]) -> Marks:
-    """Queue on `batch` a mark_positive call per user with positive events in `made` (in
-    their order); learn_marked takes it from there with the batch's results."""
+    """Queue on `batch`, after the events' own scripts, a mark_positive call per (user, list)
+    with positive events in `made` (in their order); learn_marked takes it from there with
+    the batch's results."""
     found = settings(r, service)
-    by_user: dict[str, list[events.Event]] = {}
+    by_list: dict[tuple[str, str, str], list[events.Event]] = {}
     for e in made:
         if not e.delete and weight_of(found.weights, e.event, e.value) > 0:
-            by_user.setdefault(e.user, []).append(e)
+            by_list.setdefault((e.user, e.item_type, e.event), []).append(e)
     history = int(found.config["history"])
     first = len(batch)
-    for user, group in by_user.items():
-        lines = "".join(f"{member(e.item_type, e.item)}\t{e.ms}\n" for e in group)
-        batch.script(_mark, [keys.rec_history(service, user)], [history, lines])
-    return Marks(found, list(by_user.values()), first)
+    for (user, item_type, event), group in by_list.items():
+        lines = "".join(f"{e.item}\t{e.ms}\n" for e in group)
+        batch.script(
+            _mark,
+            [keys.rec_history(service, user), keys.event_times(service, user, item_type, event)],
+            [history, item_type, lines],
+        )
+    return Marks(found, list(by_list.values()), first)
 
 
-def learn_marked(
-    r, service: str, marks: Marks, results: Sequence[Any], *, doubtful: set[events.Event] = frozenset()
-) -> None:
-    """The items' side of the events queue_marks marked (`results`: the whole batch's).
-    `doubtful`: events that may not be in their lists (they changed nothing, or their
-    script does not say): one newly marked whose item is not in its list after all (a newer
-    deletion won) is unmarked and teaches nothing (one more round trip)."""
-    replies = results[marks.first : marks.first + len(marks.groups)]
-    if doubtful:
-        replies = _unmark_unstored(r, service, marks.groups, replies, doubtful)
-    _learn(r, service, marks.settings, marks.groups, replies)
-
-
-def _unmark_unstored(
-    r, service: str, groups: list[list[events.Event]], replies: Sequence[Any], unstored: set[events.Event]
-) -> list[Any]:
-    doubtful = []  # (reply index, flag index, event)
-    for index, (group, reply) in enumerate(zip(groups, replies, strict=True)):
-        flags = 2 + int(reply[1])
-        for offset, e in enumerate(group):
-            if reply[flags + offset] and e in unstored:
-                doubtful.append((index, flags + offset, e))
-    if not doubtful:
-        return list(replies)
-    pipe = r.pipeline(transaction=False)
-    for _, _, e in doubtful:
-        pipe.zscore(keys.event_times(service, e.user, e.item_type, e.event), e.item)
-    fixed = [list(reply) for reply in replies]
-    unmark = r.pipeline(transaction=False)
-    for (index, flag, e), score in zip(doubtful, pipe.execute(), strict=True):
-        if score is None or score < 0:  # absent, or a deletion's tombstone
-            fixed[index][flag] = 0
-            unmark.zrem(keys.rec_history(service, e.user), member(e.item_type, e.item))
-    unmark.execute()
-    return fixed
+def learn_marked(r, service: str, marks: Marks, results: Sequence[Any]) -> None:
+    """The items' side of the events queue_marks marked (`results`: the whole batch's)."""
+    _learn(r, service, marks.settings, marks.groups, results[marks.first : marks.first + len(marks.groups)])
 
 
 def _learn(
@@ -284,20 +259,18 @@ def _store_pairs(
     popular: dict[str, list[str]],
     cap: int,
 ) -> None:
-    counted = list(new_items)
     others = sorted({other for targets in pairs.values() for other in targets})
-    pipe = r.pipeline(transaction=False)
-    for item in counted:
-        pipe.hincrby(keys.item_users(service), item, new_items[item])
-    if others:
-        pipe.hmget(keys.item_users(service), others)
-    replies = pipe.execute()
-    # each item's divisor, formatted once: a line is "<other>\t<share>\t<divisor>\n"
+    known = r.hmget(keys.item_users(service), others) if others else []
+    # each item's divisor (its users with this batch's), formatted once: a line is
+    # "<other>\t<share>\t<divisor>\n"
     tails = {
-        other: f"\t{max(int(users or 1), 1) ** SIMILARITY_EXPONENT!r}\n"
-        for other, users in zip(others, replies[-1] if others else (), strict=True)
+        other: f"\t{max(int(users or 0) + new_items.get(other, 0), 1) ** SIMILARITY_EXPONENT!r}\n"
+        for other, users in zip(others, known, strict=True)
     }
+    # everything written goes in one round trip, the users counts with it
     batch = scripts.Batch(r)
+    for item, added in new_items.items():
+        batch.raw("HINCRBY", keys.item_users(service), item, added)
     for target, targets in pairs.items():
         item_type, item_id = split(target)
         lines = "".join([f"{other}\t{share!r}{tails[other]}" for other, share in targets.items()])
@@ -312,9 +285,13 @@ def _store_pairs(
             [keys.popularity(service, item_type), keys.popularity_landmark(service, item_type)],
             [POPULAR_HALF_LIFE_MS, "".join(lines)],
         )
-        batch.raw("SADD", keys.rec_types(service), item_type)
-        batch.raw("SADD", keys.popularity_index(), f"{service}\t{item_type}")
+        if (service, item_type) not in _known_types:
+            batch.raw("SADD", keys.rec_types(service), item_type)
+            batch.raw("SADD", keys.popularity_index(), f"{service}\t{item_type}")
     batch.execute()
+    if len(_known_types) > 100_000:
+        _known_types.clear()
+    _known_types.update((service, item_type) for item_type in popular)
 
 
 # Reading
@@ -391,20 +368,38 @@ def popular(r, service: str, item_type: str, *, limit: int = DEFAULT_LIMIT, now_
 
 
 def _popular(r, service: str, item_type: str, limit: int, skip: set[str], now_ms: int) -> list[Pick]:
-    pipe = r.pipeline(transaction=False)
-    pipe.get(keys.popularity_landmark(service, item_type))
-    _queue_scored(pipe, keys.popularity(service, item_type), 0, limit + len(skip) - 1)
-    landmark, found = pipe.execute()
-    if landmark is None:
-        return []
-    scale = 2 ** ((int(landmark) - now_ms) / POPULAR_HALF_LIFE_MS)
+    return _popular_of(r, service, [item_type], limit, skip, now_ms)
+
+
+def _popular_of(
+    r, service: str, item_types: Sequence[str], limit: int, skip: set[str], now_ms: int
+) -> list[Pick]:
+    """The `limit` most popular items of `item_types` not in `skip`, in one round trip (or,
+    should the job move a landmark between the reads, two)."""
+    for _ in range(2):
+        pipe = r.pipeline(transaction=False)
+        for item_type in item_types:
+            skipped = sum(1 for this in skip if this.startswith(f"{item_type}|"))
+            pipe.get(keys.popularity_landmark(service, item_type))
+            _queue_scored(pipe, keys.popularity(service, item_type), 0, limit + skipped - 1)
+            pipe.get(keys.popularity_landmark(service, item_type))  # unmoved while the scores were read
+        replies = pipe.execute()
+        if all(replies[i] == replies[i + 2] for i in range(0, len(replies), 3)):
+            break
     picks = []
-    for item_id, score in _scored(found):
-        if member(item_type, item_id) not in skip:
-            picks.append(Pick(item_type, item_id, score * scale, [], "popular"))
-            if len(picks) == limit:
-                break
-    return picks
+    for index, item_type in enumerate(item_types):
+        landmark, found = replies[3 * index], replies[3 * index + 1]
+        if landmark is None:
+            continue
+        scale = 2 ** ((int(landmark) - now_ms) / POPULAR_HALF_LIFE_MS)
+        kept = 0
+        for item_id, score in _scored(found):
+            if member(item_type, item_id) not in skip:
+                picks.append(Pick(item_type, item_id, score * scale, [], "popular"))
+                kept += 1
+                if kept == limit:
+                    break
+    return heapq.nlargest(limit, picks, key=lambda p: p.score)
 
 
 class _Profile(NamedTuple):
@@ -477,8 +472,7 @@ def recommend(
     if len(picks) < limit:
         skip = profile.excluded | {member(p.item_type, p.item_id) for p in picks}
         types = [item_type] if item_type is not None else sorted(r.smembers(keys.rec_types(service)))
-        found_popular = [p for t in types for p in _popular(r, service, t, limit - len(picks), skip, now_ms)]
-        picks += heapq.nlargest(limit - len(picks), found_popular, key=lambda p: p.score)
+        picks += _popular_of(r, service, types, limit - len(picks), skip, now_ms)
     return picks
 
 

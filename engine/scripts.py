@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import weakref
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -93,7 +94,17 @@ class Batch:
         self._scripts.append(None)
 
     def execute(self) -> list[Any]:
-        """Every command's result, in order; the first error other than NOSCRIPT is raised."""
+        """Every command's result, in order; the first error other than NOSCRIPT is raised.
+
+        A script this client has not loaded yet is loaded first (once per client), so that
+        the calls run in their order: a call that meets NOSCRIPT runs again after the
+        others, which is out of order when a later call depends on it (after Redis lost
+        its scripts, a restart)."""
+        known = _known_shas(self.client)
+        for script in {entry[0].sha: entry[0] for entry in self._scripts if entry}.values():
+            if known is not None and script.sha not in known:
+                self.client.script_load(script.source)
+                known.add(script.sha)
         results = self.pipe.execute(raise_on_error=False)
         missing = [
             i for i, result in enumerate(results) if isinstance(result, NoScriptError) and self._scripts[i]
@@ -112,6 +123,17 @@ class Batch:
             if isinstance(result, Exception):
                 raise result
         return results
+
+
+#: client -> the SHA-1s this process has loaded through it (weakly: a client's own set).
+_shas: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _known_shas(client: Any) -> set[str] | None:
+    try:
+        return _shas.setdefault(client, set())
+    except TypeError:  # not weakly referenceable: rely on NOSCRIPT alone
+        return None
 
 
 _loaded: dict[str, Script] = {}

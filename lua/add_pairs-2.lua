@@ -17,8 +17,14 @@ if kept >= cap then
   floor = tonumber(redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')[2])
 end
 for member, increment, divisor in string.gmatch(ARGV[2], '([^\t]*)\t([^\t]*)\t([^\n]*)\n') do
-  local similarity = tonumber(redis.call('ZINCRBY', KEYS[1], increment, member)) / tonumber(divisor)
-  if similarity > floor or redis.call('ZSCORE', KEYS[2], member) then
+  local count = tonumber(redis.call('ZINCRBY', KEYS[1], increment, member))
+  local similarity = count / tonumber(divisor)
+  -- a count that starts again (cut from the counts, kept as a neighbour) must not pull the
+  -- neighbour down: it only raises it
+  local anew = count == tonumber(increment)
+  if similarity > floor then
+    redis.call('ZADD', KEYS[2], anew and 'GT' or 'CH', similarity, member)
+  elseif not anew and redis.call('ZSCORE', KEYS[2], member) then
     redis.call('ZADD', KEYS[2], similarity, member)
   end
 end

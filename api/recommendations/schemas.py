@@ -14,7 +14,7 @@ class Pick(Schema):
     item_id = fields.String(required=True)
     score = fields.Float(
         required=True,
-        metadata={"description": "Higher is better; comparable within one response only."},
+        metadata={"description": "Higher is better; comparable among picks of one basis in one response."},
     )
     because = fields.List(
         fields.Nested(ItemRef),

@@ -228,7 +228,7 @@ def round_trips(monkeypatch):
     return sent
 
 
-def test_an_event_post_is_one_round_trip(api, round_trips):
+def test_an_event_post_is_one_round_trip_and_two_more_when_it_teaches(api, round_trips):
     """With the user's recommendation history in the same round trip; when the event is the
     user's first positive one on the item, two more update the items' similarity."""
     for item in range(1, 12):

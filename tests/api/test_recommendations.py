@@ -137,3 +137,4 @@ def test_a_limit_of_thousands_of_digits_is_a_400_at_once(crowd):
     for path in ("recommend/9/", "popular/movie/", "event/9/seen/movie/"):
         found = crowd.get(f"{path}?limit={'9' * 5000}")
         assert found.status_code == 400 and body(found)["error"]["fields"] == {"limit": ["out of range"]}
+    assert len(body(crowd.get(f"popular/movie/?limit={'0' * 5000}3"))["items"]) == 3  # leading zeros
