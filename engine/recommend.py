@@ -23,9 +23,7 @@ their neighbours down. An item's score is the sum over the user's items of affin
 similarity; seen, hidden, rated and in-progress items never come back (watchlisted ones
 only when asked), and users with too little history get what is popular.
 
-Popularity: per item type, forward decay (Cormode et al. 2009): a user's first positive
-event on an item at t adds 2^((t - L) / 7 days), L being a landmark; no score is ever
-rewritten one by one, and the periodic job `workers.jobs.move_landmarks` moves L.
+What is popular now: engine/popularity.py.
 """
 
 from __future__ import annotations
@@ -39,7 +37,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from engine import errors, events, ids, keys, scripts, weights
+from engine import errors, events, ids, keys, popularity, scripts, weights
 
 DEFAULTS: dict[str, float] = {"neighbours": 100, "half_life_days": 90, "history": 200}
 _LIMITS = {"neighbours": (10, 1000), "half_life_days": (1, 3650), "history": (10, 1000)}
@@ -47,23 +45,18 @@ _WHOLE = frozenset({"neighbours", "history"})
 
 SIMILARITY_EXPONENT = 0.5  # users(j) ** this divides a neighbour's co-occurrence
 USER_EXPONENT = 0.5  # a pair of a user with n items counts 1 / n ** this
-POPULAR_HALF_LIFE_MS = 7 * 86_400_000
 DAY_MS = 86_400_000
 
 #: Lists whose items are never recommended: the user has them (or refused them).
 EXCLUDED = frozenset({"seen", "hide", events.RATING, events.PROGRESS})
 WATCHLIST = "watchlist"
-MAX_LIMIT = 100
-DEFAULT_LIMIT = 10
+MAX_LIMIT = popularity.MAX_LIMIT
+DEFAULT_LIMIT = popularity.DEFAULT_LIMIT
 BECAUSE = 3  # the user's items named per recommendation
 PAIRS_AT_ONCE = 200_000  # new pairs held in memory before they are stored
 
 _mark = scripts.load("mark_positive")
-#: (service, item type) known to be in rec_types and the popularity index already.
-_known_types: set[tuple[str, str]] = set()
 _pairs = scripts.load("add_pairs")
-_popularity = scripts.load("add_popularity")
-_move = scripts.load("move_landmark")
 
 
 # Settings
@@ -115,7 +108,7 @@ def forget_settings() -> None:
     """Empty this process's caches of settings and known item types (tests; after a
     change in this process)."""
     _settings.clear()
-    _known_types.clear()
+    popularity.forget()
 
 
 def settings(r, service: str) -> Settings:
@@ -279,51 +272,12 @@ def _store_pairs(
             [keys.cooccurrence(service, item_type, item_id), keys.neighbours(service, item_type, item_id)],
             [cap, lines],
         )
-    for item_type, lines in popular.items():
-        batch.script(
-            _popularity,
-            [keys.popularity(service, item_type), keys.popularity_landmark(service, item_type)],
-            [POPULAR_HALF_LIFE_MS, "".join(lines)],
-        )
-        if (service, item_type) not in _known_types:
-            batch.raw("SADD", keys.rec_types(service), item_type)
-            batch.raw("SADD", keys.popularity_index(), f"{service}\t{item_type}")
+    popularity.queue_add(batch, service, popular)
     batch.execute()
-    if len(_known_types) > 100_000:
-        _known_types.clear()
-    _known_types.update((service, item_type) for item_type in popular)
+    popularity.noted(service, list(popular))
 
 
 # Reading
-
-
-def _queue_scored(pipe, key: str, start: Any, stop: Any, *, by_score: bool = False) -> None:
-    """ZRANGE WITHSCORES (best first, or by score from `start` to `stop`), read with
-    _scored: redis-py's own conversion of each score costs more than the whole request."""
-    if by_score:
-        pipe.execute_command("ZRANGE", key, start, stop, "BYSCORE", "WITHSCORES")
-    else:
-        pipe.execute_command("ZRANGE", key, start, stop, "REV", "WITHSCORES")
-
-
-def _scored(reply: list) -> Sequence[Sequence[Any]]:
-    """[member, score] pairs from a WITHSCORES reply: RESP3's pairs as they are, RESP2's flat
-    list (fakeredis) paired up."""
-    if reply and not isinstance(reply[0], list):
-        return [(reply[i], float(reply[i + 1])) for i in range(0, len(reply), 2)]
-    return reply
-
-
-def _limit(limit: int) -> int:
-    if not 1 <= limit <= MAX_LIMIT:
-        raise errors.InvalidValue(f"limit must be from 1 to {MAX_LIMIT}", fields={"limit": ["out of range"]})
-    return limit
-
-
-def _known_type(r, service: str, item_type: str) -> None:
-    ids.item_type(item_type)
-    if not r.sismember(keys.rec_types(service), item_type):
-        raise errors.NotFound(f"no events on items of type {item_type} yet")
 
 
 class Pick(NamedTuple):
@@ -338,68 +292,25 @@ def similar(r, service: str, item_type: str, item_id: str, *, limit: int = DEFAU
             of_type: str | None = None) -> list[Pick]:  # fmt: skip
     """The items most similar to one item, best first (of `of_type` only, when given)."""
     ids.item_id(item_id)
-    _limit(limit)
+    popularity.check_limit(limit)
     if of_type is not None:
         ids.item_type(of_type)
-    _known_type(r, service, item_type)
+    popularity.check_type(r, service, item_type)
     this = member(item_type, item_id)
     pipe = r.pipeline(transaction=False)
     pipe.hget(keys.item_users(service), this)
-    _queue_scored(pipe, keys.neighbours(service, item_type, item_id), 0, -1)
+    popularity.queue_scored(pipe, keys.neighbours(service, item_type, item_id), 0, -1)
     users, found = pipe.execute()
     if users is None:
         raise errors.NotFound(f"no user has had {item_type}/{item_id} yet")
     picks = []
-    for other, score in _scored(found):
+    for other, score in popularity.scored(found):
         other_type, other_id = split(other)
         if of_type is None or other_type == of_type:
             picks.append(Pick(other_type, other_id, score / int(users), [], "similar"))
             if len(picks) == limit:
                 break
     return picks
-
-
-def popular(r, service: str, item_type: str, *, limit: int = DEFAULT_LIMIT, now_ms: int) -> list[Pick]:
-    """What is popular now among items of `item_type`: users taking an item up, each
-    counting half as much every 7 days."""
-    _limit(limit)
-    _known_type(r, service, item_type)
-    return _popular(r, service, item_type, limit, set(), now_ms)
-
-
-def _popular(r, service: str, item_type: str, limit: int, skip: set[str], now_ms: int) -> list[Pick]:
-    return _popular_of(r, service, [item_type], limit, skip, now_ms)
-
-
-def _popular_of(
-    r, service: str, item_types: Sequence[str], limit: int, skip: set[str], now_ms: int
-) -> list[Pick]:
-    """The `limit` most popular items of `item_types` not in `skip`, in one round trip (or,
-    should the job move a landmark between the reads, two)."""
-    for _ in range(2):
-        pipe = r.pipeline(transaction=False)
-        for item_type in item_types:
-            skipped = sum(1 for this in skip if this.startswith(f"{item_type}|"))
-            pipe.get(keys.popularity_landmark(service, item_type))
-            _queue_scored(pipe, keys.popularity(service, item_type), 0, limit + skipped - 1)
-            pipe.get(keys.popularity_landmark(service, item_type))  # unmoved while the scores were read
-        replies = pipe.execute()
-        if all(replies[i] == replies[i + 2] for i in range(0, len(replies), 3)):
-            break
-    picks = []
-    for index, item_type in enumerate(item_types):
-        landmark, found = replies[3 * index], replies[3 * index + 1]
-        if landmark is None:
-            continue
-        scale = 2 ** ((int(landmark) - now_ms) / POPULAR_HALF_LIFE_MS)
-        kept = 0
-        for item_id, score in _scored(found):
-            if member(item_type, item_id) not in skip:
-                picks.append(Pick(item_type, item_id, score * scale, [], "popular"))
-                kept += 1
-                if kept == limit:
-                    break
-    return heapq.nlargest(limit, picks, key=lambda p: p.score)
 
 
 class _Profile(NamedTuple):
@@ -418,14 +329,16 @@ def _profile(r, service: str, user: str, found: Settings, *, watchlist: bool) ->
             wanted.append((item_type, event, excludes))
     pipe = r.pipeline(transaction=False)
     for item_type, event, _ in wanted:
-        _queue_scored(pipe, keys.event_times(service, user, item_type, event), 0, "+inf", by_score=True)
+        popularity.queue_scored(
+            pipe, keys.event_times(service, user, item_type, event), 0, "+inf", by_score=True
+        )
         if event == events.RATING:
             pipe.hgetall(keys.event_values(service, user, item_type, event))
     replies = iter(pipe.execute())
     raw: list[tuple[str, float, float]] = []  # member, weight, ms
     excluded: set[str] = set()
     for item_type, event, excludes in wanted:
-        listed = _scored(next(replies))
+        listed = popularity.scored(next(replies))
         values = next(replies) if event == events.RATING else {}
         for item, ms in listed:
             this = member(item_type, item)
@@ -456,7 +369,7 @@ def recommend(
     """The best items for the user, best first: by similarity to the user's items, then
     (when those run out, or for a user with no history) what is popular."""
     ids.user_id(user)
-    _limit(limit)
+    popularity.check_limit(limit)
     if item_type is not None:
         ids.item_type(item_type)
     found = settings(r, service)
@@ -472,7 +385,8 @@ def recommend(
     if len(picks) < limit:
         skip = profile.excluded | {member(p.item_type, p.item_id) for p in picks}
         types = [item_type] if item_type is not None else sorted(r.smembers(keys.rec_types(service)))
-        picks += _popular_of(r, service, types, limit - len(picks), skip, now_ms)
+        found = popularity.top(r, service, types, limit - len(picks), skip, now_ms)
+        picks += [Pick(p.item_type, p.item_id, p.score, [], "popular") for p in found]
     return picks
 
 
@@ -485,10 +399,10 @@ def _by_similarity(
     pipe = r.pipeline(transaction=False)
     pipe.hmget(keys.item_users(service), basis)
     for this in basis:
-        _queue_scored(pipe, keys.neighbours(service, *split(this)), 0, -1)
+        popularity.queue_scored(pipe, keys.neighbours(service, *split(this)), 0, -1)
     users, *replies = pipe.execute()
     weighted = [
-        (this, profile.affinity[this] / max(int(count or 1), 1), _scored(reply))
+        (this, profile.affinity[this] / max(int(count or 1), 1), popularity.scored(reply))
         for this, count, reply in zip(basis, users, replies, strict=True)
         if reply
     ]
@@ -518,23 +432,3 @@ def _by_similarity(
         named = [split(this) for part, this in heapq.nlargest(BECAUSE, parts[other]) if part > 0]
         picks.append(Pick(*split(other), score, named, "similar"))
     return picks
-
-
-# The periodic job
-
-
-def move_landmarks(r, *, now_ms: int) -> int:
-    """Move every popularity landmark more than a half-life behind `now_ms` to it; returns
-    how many moved."""
-    moved = 0
-    for entry in sorted(r.smembers(keys.popularity_index())):
-        service, _, item_type = entry.partition("\t")
-        landmark = r.get(keys.popularity_landmark(service, item_type))
-        if landmark is not None and now_ms - int(landmark) > POPULAR_HALF_LIFE_MS:
-            _move(
-                r,
-                [keys.popularity(service, item_type), keys.popularity_landmark(service, item_type)],
-                [POPULAR_HALF_LIFE_MS, now_ms],
-            )
-            moved += 1
-    return moved

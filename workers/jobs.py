@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from rq import get_current_job
 
-from engine import bookmarks, events, notifications, recommend, tenants, webhooks
+from engine import bookmarks, events, notifications, popularity, tenants, webhooks
 from engine.clock import now_ms
 from engine.redis import connect_settings
 from engine.settings import Settings
@@ -50,7 +50,7 @@ def move_popularity_landmarks() -> int:
     """Move the landmark of every popularity set more than a half-life behind now (its
     numbers stay small; no score is rewritten one by one otherwise); returns how many."""
     _, r = _engine()
-    return recommend.move_landmarks(r, now_ms=now_ms())
+    return popularity.move_landmarks(r, now_ms=now_ms())
 
 
 def deliver(service: str, delivery_ids: list[str]) -> int:

@@ -11,7 +11,7 @@ from api.errors import ApiError
 from api.openapi import operation
 from api.recommendations import schemas
 from api.reply import json_response
-from engine import recommend
+from engine import popularity, recommend
 from engine.clock import now_ms
 
 bp = Blueprint("recommendations", __name__)
@@ -105,7 +105,7 @@ def similar_items(itemtype: str, itemid: str):
 def popular_items(itemtype: str):
     """Users taking an item up (a first positive event), each counting half as much every 7 days."""
     size = params.limit(recommend.DEFAULT_LIMIT, recommend.MAX_LIMIT)
-    picks = recommend.popular(redis(), service(), itemtype, limit=size, now_ms=now_ms())
+    picks = popularity.popular(redis(), service(), itemtype, limit=size, now_ms=now_ms())
     return json_response(_picks(picks, because=False))
 
 

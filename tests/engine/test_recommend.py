@@ -3,7 +3,7 @@ similar and popular items."""
 
 import pytest
 
-from engine import bookmarks, errors, events, keys, recommend, users, weights
+from engine import bookmarks, errors, events, keys, popularity, recommend, users, weights
 from tests.conftest import snapshot
 
 NOW = 1_763_800_000_000
@@ -189,30 +189,30 @@ def test_a_short_list_is_filled_with_popular_items_the_user_has_not_had(crowd):
 def test_popularity_counts_recent_users_more(r):
     feed(r, *watched("1", "classic", days_ago=21), *watched("2", "classic", days_ago=21))
     feed(r, *watched("3", "classic", days_ago=21), *watched("4", "hit"))
-    picks = recommend.popular(r, SVC, "movie", now_ms=NOW)
+    picks = popularity.popular(r, SVC, "movie", now_ms=NOW)
     assert ids_of(picks) == ["hit", "classic"]
     assert picks[0].score == pytest.approx(1.0)
     assert picks[1].score == pytest.approx(3 / 8)  # three users, three half-lives ago
-    later = recommend.popular(r, SVC, "movie", now_ms=NOW + 7 * recommend.DAY_MS)
+    later = popularity.popular(r, SVC, "movie", now_ms=NOW + 7 * recommend.DAY_MS)
     assert later[0].score == pytest.approx(0.5)
 
 
 def test_an_event_far_past_the_landmark_moves_it_and_keeps_the_order(r):
     feed(r, *watched("1", "a"), *watched("2", "a"), *watched("3", "b"))
-    far = NOW + 900 * recommend.POPULAR_HALF_LIFE_MS  # beyond a double's reach at the old landmark
+    far = NOW + 900 * popularity.HALF_LIFE_MS  # beyond a double's reach at the old landmark
     feed(r, ("4", "seen", "c", None, 0), now_ms=far)
     assert int(r.get(keys.popularity_landmark(SVC, "movie"))) == far
-    assert ids_of(recommend.popular(r, SVC, "movie", now_ms=far)) == ["c"]  # the old ones faded away
+    assert ids_of(popularity.popular(r, SVC, "movie", now_ms=far)) == ["c"]  # the old ones faded away
 
 
 def test_the_landmark_job_moves_only_landmarks_a_half_life_behind(r):
     feed(r, *watched("1", "a"), *watched("2", "a"), *watched("3", "b", days_ago=3))
-    before = recommend.popular(r, SVC, "movie", now_ms=NOW)
-    assert recommend.move_landmarks(r, now_ms=NOW) == 0
+    before = popularity.popular(r, SVC, "movie", now_ms=NOW)
+    assert popularity.move_landmarks(r, now_ms=NOW) == 0
     later = NOW + 8 * recommend.DAY_MS
-    assert recommend.move_landmarks(r, now_ms=later) == 1
+    assert popularity.move_landmarks(r, now_ms=later) == 1
     assert int(r.get(keys.popularity_landmark(SVC, "movie"))) == later
-    after = recommend.popular(r, SVC, "movie", now_ms=NOW)
+    after = popularity.popular(r, SVC, "movie", now_ms=NOW)
     assert [(p.item_id, pytest.approx(p.score)) for p in after] == [(p.item_id, p.score) for p in before]
 
 
@@ -248,7 +248,7 @@ def test_a_limit_outside_1_to_100_is_refused(crowd, limit):
     with pytest.raises(errors.InvalidValue, match="limit"):
         recommend.similar(crowd, SVC, "movie", "A", limit=limit)
     with pytest.raises(errors.InvalidValue, match="limit"):
-        recommend.popular(crowd, SVC, "movie", limit=limit, now_ms=NOW)
+        popularity.popular(crowd, SVC, "movie", limit=limit, now_ms=NOW)
 
 
 def test_unknown_types_and_items_are_not_found_and_malformed_ids_invalid(crowd):
@@ -257,7 +257,7 @@ def test_unknown_types_and_items_are_not_found_and_malformed_ids_invalid(crowd):
     with pytest.raises(errors.NotFound, match="movie/nothing"):
         recommend.similar(crowd, SVC, "movie", "nothing")
     with pytest.raises(errors.NotFound):
-        recommend.popular(crowd, SVC, "series", now_ms=NOW)
+        popularity.popular(crowd, SVC, "series", now_ms=NOW)
     for bad in ("", "a b", "x" * 300, "a|b"):
         with pytest.raises(errors.InvalidValue):
             recommend.similar(crowd, SVC, "movie", bad)

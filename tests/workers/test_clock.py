@@ -77,7 +77,7 @@ def test_a_worker_closes_live_sessions_left_open(rq_conn, redis_server):
 
 
 def test_a_worker_moves_popularity_landmarks_and_the_order_stands(rq_conn, redis_server):
-    from engine import recommend
+    from engine import popularity, recommend
     from engine.clock import now_ms
 
     r = engine_redis.connect(redis_server.url)
@@ -88,12 +88,12 @@ def test_a_worker_moves_popularity_landmarks_and_the_order_stands(rq_conn, redis
     made.append(events.make("3", "seen", "movie", "b", None, now // 1000, now_ms=now))
     events.apply(r, "acme", made)
     recommend.learn(r, "acme", made)
-    before = recommend.popular(r, "acme", "movie", now_ms=now)
+    before = popularity.popular(r, "acme", "movie", now_ms=now)
     clock.tick(rq_conn, {"workers.jobs.move_popularity_landmarks": 3600})
     queue = queues.queue(queues.DEFAULT, rq_conn)
     SimpleWorker([queue], connection=rq_conn, serializer=JSONSerializer).work(burst=True)
     assert now - int(r.get(keys.popularity_landmark("acme", "movie"))) < 60_000
-    after = recommend.popular(r, "acme", "movie", now_ms=now)
+    after = popularity.popular(r, "acme", "movie", now_ms=now)
     assert [p.item_id for p in after] == [p.item_id for p in before] == ["b", "a"]
     for moved, kept in zip(after, before, strict=True):
         assert moved.score == pytest.approx(kept.score, rel=1e-9)
