@@ -57,6 +57,7 @@ PAIRS_AT_ONCE = 200_000  # new pairs held in memory before they are stored
 
 _mark = scripts.load("mark_positive")
 _pairs = scripts.load("add_pairs")
+_release = scripts.load("release_users")
 
 
 # Settings
@@ -275,6 +276,23 @@ def _store_pairs(
     popularity.queue_add(batch, service, popular)
     batch.execute()
     popularity.noted(service, list(popular))
+
+
+def forget_user(r, service: str, items: Sequence[tuple[str, float]]) -> None:
+    """A purged user's items ("<itemtype>|<itemid>", ms of the first positive event, from
+    the user's history, deleted already) no longer count the user: the users counts and
+    popularity take the user back (one round trip). Co-occurrence cannot be taken back
+    exactly (what a pair added depended on the user's history then) and stays, anonymous."""
+    if not items:
+        return
+    batch = scripts.Batch(r)
+    batch.script(_release, [keys.item_users(service)], ["".join(f"{this}\n" for this, _ in items)])
+    taken_back: dict[str, list[str]] = defaultdict(list)
+    for this, ms in items:
+        item_type, item_id = split(this)
+        taken_back[item_type].append(f"{item_id}\t{int(ms)}\t-1\n")
+    popularity.queue_add(batch, service, taken_back)
+    batch.execute()
 
 
 # Reading

@@ -2,7 +2,8 @@
   add_popularity: forward-decayed popularity (Cormode et al. 2009). An event at t adds
   w * 2^((t - L) / half-life) to its item, L being the landmark; scores are never decayed
   one by one. An event too far past the landmark for a double moves the landmark first
-  (every score scaled once, in this script).
+  (every score scaled once, in this script). A negative weight takes an earlier addition
+  back (a purged user's); an item left with nothing is removed.
     KEYS[1] scores    ZSET    "<itemid>" -> decayed popularity, relative to the landmark
     KEYS[2] landmark  STRING  the landmark L (ms); set by the first event
     ARGV[1] the half-life (ms)
@@ -23,6 +24,10 @@ for item, ms, weight in string.gmatch(ARGV[2], '([^\t]*)\t([^\t]*)\t([^\n]*)\n')
   local added = tonumber(weight) * 2 ^ ((ms - landmark) / half_life)
   if added > 0 then
     redis.call('ZINCRBY', KEYS[1], added, item)
+  elseif added < 0 and redis.call('ZSCORE', KEYS[1], item) then
+    if tonumber(redis.call('ZINCRBY', KEYS[1], added, item)) <= -added * 1e-9 then
+      redis.call('ZREM', KEYS[1], item)
+    end
   end
 end
 return landmark

@@ -234,11 +234,22 @@ def test_weights_decide_what_counts(crowd):
     assert "Q" in ids_of(recommend.similar(crowd, SVC, "movie", "A"))
 
 
-def test_a_purge_forgets_the_users_items(crowd):
-    users.purge(crowd, SVC, "1")
-    assert not crowd.exists(keys.rec_history(SVC, "1"))
-    feed(crowd, *watched("1", "A", "B"))  # the user's events teach again, once
-    assert crowd.zcard(keys.rec_history(SVC, "1")) == 2
+def test_a_purge_takes_the_user_back_from_the_counts_and_popularity(crowd):
+    before = {p.item_id: p.score for p in popularity.popular(crowd, SVC, "movie", now_ms=NOW)}
+    feed(crowd, *watched("9", "A", "only9"))
+    users.purge(crowd, SVC, "9")
+    assert not crowd.exists(keys.rec_history(SVC, "9"))
+    assert crowd.hget(keys.item_users(SVC), "movie|only9") is None
+    assert int(crowd.hget(keys.item_users(SVC), "movie|A")) == 3
+    with pytest.raises(errors.NotFound):
+        recommend.similar(crowd, SVC, "movie", "only9")
+    after = {p.item_id: p.score for p in popularity.popular(crowd, SVC, "movie", now_ms=NOW)}
+    assert after.keys() == before.keys() and all(after[i] == pytest.approx(before[i]) for i in before)
+    users.purge(crowd, SVC, "9")  # again: nothing more to take back
+    assert int(crowd.hget(keys.item_users(SVC), "movie|A")) == 3
+    feed(crowd, *watched("9", "A"))  # the id used again: a new user, counted once
+    assert int(crowd.hget(keys.item_users(SVC), "movie|A")) == 4
+    assert crowd.zcard(keys.rec_history(SVC, "9")) == 1
 
 
 @pytest.mark.parametrize("limit", [0, 101, -1])
