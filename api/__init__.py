@@ -14,6 +14,7 @@ from api.events.routes import bp as events
 from api.fastpath import EventFastPath
 from api.notifications.routes import bp as notifications
 from api.recommendations.routes import bp as recommendations
+from api.sections.routes import bp as sections
 from api.users.routes import bp as users
 from engine.settings import Settings
 
@@ -47,6 +48,7 @@ def create_app(
     keyed.register_blueprint(notifications)
     keyed.register_blueprint(bookmarks)
     keyed.register_blueprint(recommendations)
+    keyed.register_blueprint(sections)
     app.register_blueprint(keyed)
     app.register_blueprint(activity)
     app.register_blueprint(health.bp)

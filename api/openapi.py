@@ -28,6 +28,7 @@ PATH_PARAMETERS = {
     "channelid": ("Channel id: 1-64 of letters, digits and . _ : -", _ITEM),
     "value": ("The event's value: a number, or a time for start/end.", {"type": "string"}),
     "subscriber": ("Subscriber (user) id, e.g. an e-mail address.", {"type": "string"}),
+    "section_id": ("A section definition's id, as POST sectiondef/ gave it.", {"type": "string"}),
     "apikey": ("The service's API key.", {"type": "string", "pattern": r"^[A-Za-z0-9_\-]{16,128}$"}),
     "uid": (
         "User id: 1-32 characters of letters, digits and . _ @ + - (not . or ..)",

@@ -222,6 +222,16 @@ def popularity_index() -> str:
     return f"{PREFIX}:popularity-index"
 
 
+def section_defs(service: str) -> str:
+    """HASH section definition id -> its JSON text (seed 002 "Section Definition"). No TTL."""
+    return f"{PREFIX}:{service_tag(service)}:sectiondefs"
+
+
+def section_def_ids(service: str) -> str:
+    """STRING the last section definition id given out (INCR). No TTL."""
+    return f"{PREFIX}:{service_tag(service)}:sectiondef-id"
+
+
 def episodes(service: str, programme_id: str) -> str:
     """ZSET one programme's episodes: "<itemtype>|<itemid>" -> season * 100000 + episode
     (the order to watch them in). No TTL."""

@@ -1,0 +1,136 @@
+"""Section lists (seed 002): definitions of the home-page rows a service offers.
+
+A definition: `type` (one of TYPES), `weight` (its starting score: higher tends to stay
+higher; a negative whole number pins the section to that slot, -1 the first), `count`
+(how many instances a type with a basis item may make, default 1), `url` (URL sections
+only: where the items come from, `{0}` standing for the user id) and `name` (shown to
+users; for a type with a basis item `{0}` stands for the basis item's name). Stored per
+service as JSON text in one hash, ids given out by a counter.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from decimal import Decimal
+from typing import Any
+
+from engine import errors, exactjson, keys, scripts
+
+URL = "URL"
+WITH_BASIS = ("BecauseYouWatched", "Category", "BecauseYouActor")
+WITHOUT_BASIS = ("Watchlist", "CurrentlyWatching")
+TYPES = (URL, *WITH_BASIS, *WITHOUT_BASIS)
+FIELDS = ("type", "weight", "count", "url", "name")
+MAX_DEFS = 100  # definitions per service
+MAX_COUNT = 20  # instances per definition
+MAX_WEIGHT = 1_000_000.0
+MAX_NAME = 200
+MAX_URL = 2000
+_PLACEHOLDER = re.compile(r"\{[^{}]*\}|[{}]")
+
+_create = scripts.load("create_section_def")
+_replace = scripts.load("replace_section_def")
+
+
+def _template(text: Any, field: str, *, allowed: bool, limit: int, problems: dict[str, list[str]]) -> None:
+    if not isinstance(text, str) or not text.strip():
+        problems[field] = ["must be a non-empty string"]
+    elif len(text) > limit:
+        problems[field] = [f"at most {limit} characters"]
+    else:
+        others = [p for p in _PLACEHOLDER.findall(text) if p != "{0}"]
+        if others:
+            problems[field] = [f"the only placeholder is {{0}}, not {others[0]}"]
+        elif "{0}" in text and not allowed:
+            problems[field] = ["{0} has nothing to stand for in this section type"]
+
+
+def validate(doc: Any) -> dict[str, Any]:
+    """A definition from a request body, or InvalidValue naming every bad field."""
+    if not isinstance(doc, dict):
+        raise errors.InvalidValue(f"a section definition is a JSON object with {', '.join(FIELDS)}")
+    problems: dict[str, list[str]] = {}
+    for name in doc:
+        if name not in FIELDS and name != "id":
+            problems[name] = [f"unknown field (fields: {', '.join(FIELDS)})"]
+    kind = doc.get("type")
+    if kind not in TYPES:
+        problems["type"] = [f"must be one of {', '.join(TYPES)}"]
+    weight = doc.get("weight", 0)
+    if isinstance(weight, bool) or not isinstance(weight, int | float | Decimal):
+        problems["weight"] = ["must be a number"]
+    elif not (math.isfinite(float(weight)) and abs(float(weight)) <= MAX_WEIGHT):
+        problems["weight"] = [f"must be from {-MAX_WEIGHT:,.0f} to {MAX_WEIGHT:,.0f}"]
+    elif weight < 0 and weight != int(weight):
+        problems["weight"] = ["a negative weight pins to a slot: a whole number (-1 the first slot)"]
+    count = doc.get("count", 1)
+    if isinstance(count, bool) or not isinstance(count, int | Decimal) or count != int(count):
+        problems["count"] = ["must be a whole number"]
+    elif not 1 <= count <= MAX_COUNT:
+        problems["count"] = [f"must be from 1 to {MAX_COUNT}"]
+    elif count != 1 and kind in TYPES and kind not in WITH_BASIS:
+        problems["count"] = [f"only {', '.join(WITH_BASIS)} sections make more than one instance"]
+    url = doc.get("url")
+    if kind == URL:
+        if url is None:
+            problems["url"] = ["a URL section needs a url"]
+        else:
+            _template(url, "url", allowed=True, limit=MAX_URL, problems=problems)
+    elif url is not None and kind in TYPES:
+        problems["url"] = ["only URL sections take a url (the others' is made for each instance)"]
+    if "name" not in doc:
+        problems["name"] = ["is required"]
+    else:
+        _template(doc["name"], "name", allowed=kind in WITH_BASIS, limit=MAX_NAME, problems=problems)
+    if problems:
+        raise errors.InvalidValue("the section definition is not valid", fields=problems)
+    found = {"type": kind, "weight": weight, "count": int(count), "name": doc["name"]}
+    if kind == URL:
+        found["url"] = url
+    return found
+
+
+def _text(section_id: str, definition: dict[str, Any]) -> str:
+    return exactjson.dumps({"id": section_id, **definition})
+
+
+def create(r, service: str, doc: Any) -> dict[str, Any]:
+    """Store a new definition; answers it with its id."""
+    definition = validate(doc)
+    new_id = _create(
+        r, [keys.section_defs(service), keys.section_def_ids(service)], [_text("@ID@", definition), MAX_DEFS]
+    )
+    if new_id == -1:
+        raise errors.InvalidValue(f"a service has at most {MAX_DEFS} section definitions")
+    return {"id": str(new_id), **definition}
+
+
+def _check_id(section_id: str) -> str:
+    if not (section_id.isascii() and section_id.isdecimal() and 0 < len(section_id) <= 18):
+        raise errors.NotFound("no such section definition (ids are whole numbers)")
+    return str(int(section_id))
+
+
+def replace(r, service: str, section_id: str, doc: Any) -> dict[str, Any]:
+    """Replace definition `section_id` (404 when there is none)."""
+    section_id = _check_id(section_id)
+    if isinstance(doc, dict) and "id" in doc and str(doc["id"]) != section_id:
+        raise errors.InvalidValue("the id in the body is not the id in the URL", fields={"id": ["mismatch"]})
+    definition = validate(doc)
+    if not _replace(r, [keys.section_defs(service)], [section_id, _text(section_id, definition)]):
+        raise errors.NotFound(f"no section definition {section_id}")
+    return {"id": section_id, **definition}
+
+
+def delete(r, service: str, section_id: str) -> None:
+    """Remove definition `section_id` (404 when there is none)."""
+    section_id = _check_id(section_id)
+    if not r.hdel(keys.section_defs(service), section_id):
+        raise errors.NotFound(f"no section definition {section_id}")
+
+
+def definitions(r, service: str) -> list[dict[str, Any]]:
+    """Every definition of the service, in the order they were made."""
+    stored = r.hgetall(keys.section_defs(service))
+    return [exactjson.loads(stored[key]) for key in sorted(stored, key=int)]
