@@ -65,10 +65,12 @@ def validate(doc: Any) -> dict[str, Any]:
     elif weight < 0 and weight != int(weight):
         problems["weight"] = ["a negative weight pins to a slot: a whole number (-1 the first slot)"]
     count = doc.get("count", 1)
-    if isinstance(count, bool) or not isinstance(count, int | Decimal) or count != int(count):
+    if isinstance(count, bool) or not isinstance(count, int | Decimal):
         problems["count"] = ["must be a whole number"]
-    elif not 1 <= count <= MAX_COUNT:
+    elif not 1 <= float(count) <= MAX_COUNT:  # before int(): 1e999999999
         problems["count"] = [f"must be from 1 to {MAX_COUNT}"]
+    elif count != int(count):
+        problems["count"] = ["must be a whole number"]
     elif count != 1 and kind in TYPES and kind not in WITH_BASIS:
         problems["count"] = [f"only {', '.join(WITH_BASIS)} sections make more than one instance"]
     url = doc.get("url")

@@ -130,6 +130,16 @@ def test_unknown_and_malformed_ids_are_404_and_a_mismatched_body_id_400(api, r):
     assert api.put("sectiondef/1/", json={**EDITORS, "id": "1"}).status_code == 200
 
 
+def test_huge_numbers_are_refused_at_once(api, r):
+    for text in ('"count": 1e999999999999', '"weight": -1e999999999999', '"count": 1e-999999999999'):
+        found = api.post(
+            "sectiondef/",
+            data='{"type": "Category", "name": "x", ' + text + "}",
+            content_type="application/json",
+        )
+        assert found.status_code == 400
+
+
 def test_at_most_100_definitions(api, r, monkeypatch):
     from engine import sections
 
