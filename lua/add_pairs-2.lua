@@ -16,24 +16,35 @@ local floor = -math.huge  -- a full list takes only what beats its last
 if kept >= cap then
   floor = tonumber(redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')[2])
 end
+local created = false  -- a count set grew: it may need cutting back
+local grew = 0  -- neighbours added
 for member, increment, divisor in string.gmatch(ARGV[2], '([^\t]*)\t([^\t]*)\t([^\n]*)\n') do
   local count = tonumber(redis.call('ZINCRBY', KEYS[1], increment, member))
   local similarity = count / tonumber(divisor)
   -- a count that starts again (cut from the counts, kept as a neighbour) must not pull the
   -- neighbour down: it only raises it
   local anew = count == tonumber(increment)
+  if anew then
+    created = true
+  end
   if similarity > floor then
-    redis.call('ZADD', KEYS[2], anew and 'GT' or 'CH', similarity, member)
+    if anew then
+      grew = grew + redis.call('ZADD', KEYS[2], 'GT', similarity, member)
+    else
+      grew = grew + redis.call('ZADD', KEYS[2], similarity, member)
+    end
   elseif not anew and redis.call('ZSCORE', KEYS[2], member) then
     redis.call('ZADD', KEYS[2], similarity, member)
   end
 end
-local counted = redis.call('ZCARD', KEYS[1])
-if counted > 8 * cap then
-  redis.call('ZREMRANGEBYRANK', KEYS[1], 0, counted - 4 * cap - 1)
+if created then
+  local counted = redis.call('ZCARD', KEYS[1])
+  if counted > 8 * cap then
+    redis.call('ZREMRANGEBYRANK', KEYS[1], 0, counted - 4 * cap - 1)
+  end
 end
-kept = redis.call('ZCARD', KEYS[2])
-if kept > cap then
+kept = kept + grew
+if kept > cap then  -- full, or a lowered cap
   redis.call('ZREMRANGEBYRANK', KEYS[2], 0, kept - cap - 1)
   kept = cap
 end
