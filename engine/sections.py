@@ -10,7 +10,6 @@ service as JSON text in one hash, ids given out by a counter.
 
 from __future__ import annotations
 
-import math
 import re
 from decimal import Decimal
 from typing import Any
@@ -33,11 +32,23 @@ _create = scripts.load("create_section_def")
 _replace = scripts.load("replace_section_def")
 
 
+_URL_STARTS = ("http://", "https://", "/")
+_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
+
+
 def _template(text: Any, field: str, *, allowed: bool, limit: int, problems: dict[str, list[str]]) -> None:
-    if not isinstance(text, str) or not text.strip():
+    if not isinstance(text, str) or not text.strip().strip(_INVISIBLE).strip():
         problems[field] = ["must be a non-empty string"]
     elif len(text) > limit:
         problems[field] = [f"at most {limit} characters"]
+    elif not text.isprintable():
+        problems[field] = ["must not hold control or format characters (line breaks, NUL, bidi controls)"]
+    elif field == "url" and not (
+        text.isascii()
+        and not any(c.isspace() for c in text)
+        and text.startswith(("http://", "https://", "/"))
+    ):
+        problems[field] = ["must be an http(s) URL or a path starting with /, ASCII without spaces"]
     else:
         others = [p for p in _PLACEHOLDER.findall(text) if p != "{0}"]
         if others:
@@ -46,22 +57,25 @@ def _template(text: Any, field: str, *, allowed: bool, limit: int, problems: dic
             problems[field] = ["{0} has nothing to stand for in this section type"]
 
 
-def validate(doc: Any) -> dict[str, Any]:
-    """A definition from a request body, or InvalidValue naming every bad field."""
+def validate(doc: Any, *, replacing: bool = False) -> dict[str, Any]:
+    """A definition from a request body, or InvalidValue naming every bad field (an `id`
+    is allowed when `replacing`, the caller checks it)."""
     if not isinstance(doc, dict):
         raise errors.InvalidValue(f"a section definition is a JSON object with {', '.join(FIELDS)}")
     problems: dict[str, list[str]] = {}
     for name in doc:
-        if name not in FIELDS and name != "id":
-            problems[name] = [f"unknown field (fields: {', '.join(FIELDS)})"]
+        if name not in FIELDS and not (name == "id" and replacing):
+            problems[name] = [f"unknown field (fields: {', '.join(FIELDS)}; the id is given by the server)"]
     kind = doc.get("type")
     if kind not in TYPES:
         problems["type"] = [f"must be one of {', '.join(TYPES)}"]
     weight = doc.get("weight", 0)
     if isinstance(weight, bool) or not isinstance(weight, int | float | Decimal):
         problems["weight"] = ["must be a number"]
-    elif not (math.isfinite(float(weight)) and abs(float(weight)) <= MAX_WEIGHT):
-        problems["weight"] = [f"must be from {-MAX_WEIGHT:,.0f} to {MAX_WEIGHT:,.0f}"]
+    elif not (
+        exactjson.in_range(exactjson.dumps(weight)) and abs(Decimal(exactjson.dumps(weight))) <= MAX_WEIGHT
+    ):
+        problems["weight"] = [f"must be 0 or from 1e-300 in size up to {MAX_WEIGHT:,.0f} either way"]
     elif weight < 0 and weight != int(weight):
         problems["weight"] = ["a negative weight pins to a slot: a whole number (-1 the first slot)"]
     count = doc.get("count", 1)
@@ -109,17 +123,22 @@ def create(r, service: str, doc: Any) -> dict[str, Any]:
 
 
 def _check_id(section_id: str) -> str:
-    if not (section_id.isascii() and section_id.isdecimal() and 0 < len(section_id) <= 18):
-        raise errors.NotFound("no such section definition (ids are whole numbers)")
-    return str(int(section_id))
+    """The id as given out (no leading zeros, no other spelling), or 404."""
+    if not (section_id.isascii() and section_id.isdecimal() and 0 < len(section_id) <= 18) or (
+        section_id != str(int(section_id))
+    ):
+        raise errors.NotFound("no such section definition (ids are whole numbers, as POST gave them)")
+    return section_id
 
 
 def replace(r, service: str, section_id: str, doc: Any) -> dict[str, Any]:
     """Replace definition `section_id` (404 when there is none)."""
     section_id = _check_id(section_id)
-    if isinstance(doc, dict) and "id" in doc and str(doc["id"]) != section_id:
-        raise errors.InvalidValue("the id in the body is not the id in the URL", fields={"id": ["mismatch"]})
-    definition = validate(doc)
+    if isinstance(doc, dict) and "id" in doc and doc["id"] != section_id:
+        raise errors.InvalidValue(
+            "the id in the body (a string) is not the id in the URL", fields={"id": ["mismatch"]}
+        )
+    definition = validate(doc, replacing=True)
     if not _replace(r, [keys.section_defs(service)], [section_id, _text(section_id, definition)]):
         raise errors.NotFound(f"no section definition {section_id}")
     return {"id": section_id, **definition}

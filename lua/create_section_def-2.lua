@@ -11,6 +11,6 @@ if redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[2]) then
   return -1
 end
 local id = redis.call('INCR', KEYS[2])
-local text = string.gsub(ARGV[1], '"@ID@"', '"' .. id .. '"', 1)
+local text = string.gsub(ARGV[1], '"@ID@"', string.format('"%d"', id), 1)
 redis.call('HSET', KEYS[1], id, text)
 return id

@@ -63,8 +63,9 @@ def delete_definition(section_id: str):
     responses={204: ("Removed.", None), **_NOT_FOUND},
 )
 def delete_definition_by_query():
-    section_id = request.args.get("id")
-    if section_id is None:
-        raise ApiError(400, "invalid_value", "which definition: ?id=", fields={"id": ["is required"]})
+    given = request.args.getlist("id")
+    if len(given) != 1 or not given[0]:
+        raise ApiError(400, "invalid_value", "which definition: one ?id=", fields={"id": ["one is required"]})
+    section_id = given[0]
     sections.delete(redis(), service(), section_id)
     return no_content()

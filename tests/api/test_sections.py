@@ -93,6 +93,14 @@ def test_free_keys_get_403_with_a_message(app, r):
         ({**BECAUSE, "name": 7}, "name"),
         ({k: v for k, v in BECAUSE.items() if k != "name"}, "name"),
         ({**BECAUSE, "colour": "red"}, "colour"),
+        ({**EDITORS, "url": "javascript:alert(1)"}, "url"),
+        ({**EDITORS, "url": "http://x/\r\nX-Injected: 1"}, "url"),
+        ({**EDITORS, "url": "not a url"}, "url"),
+        ({**BECAUSE, "name": "a\u0000b"}, "name"),
+        ({**BECAUSE, "name": "\u200b"}, "name"),
+        ({**BECAUSE, "name": "\u202eevil"}, "name"),
+        ({**EDITORS, "weight": 1e-320}, "weight"),
+        ({**EDITORS, "weight": 1000001}, "weight"),
     ],
 )
 def test_bad_definitions_are_refused_and_change_nothing(api, r, doc, field):
@@ -138,6 +146,29 @@ def test_huge_numbers_are_refused_at_once(api, r):
             content_type="application/json",
         )
         assert found.status_code == 400
+
+
+def test_ids_have_one_spelling_and_post_takes_none(api, r):
+    api.post("sectiondef/", json=EDITORS)
+    before = snapshot(r)
+    for path in ("sectiondef/01/", "sectiondef/00001/"):
+        assert api.delete(path).status_code == 404
+    for query in ("?id=01", "?id=", "?id", "?id=1&id=2"):
+        assert api.delete(f"sectiondef/{query}").status_code in (400, 404), query
+    assert api.delete("sectiondef/?id=1&id=2").status_code == 400
+    assert api.put("sectiondef/1/", json={**EDITORS, "id": 1}).status_code == 400  # ids are strings
+    found = api.post("sectiondef/", json={**EDITORS, "id": "77"})
+    assert found.status_code == 400 and "id" in body(found)["error"]["fields"]
+    assert snapshot(r) == before
+
+
+def test_ids_past_14_digits_are_stored_as_given(api, r):
+    from engine import keys
+
+    r.set(keys.section_def_ids("acme"), 99_999_999_999_999)
+    made = [body(api.post("sectiondef/", json=EDITORS))["id"] for _ in range(2)]
+    assert made == ["100000000000000", "100000000000001"]
+    assert [d["id"] for d in body(api.get("sectiondef/"))["sectiondefs"]] == made
 
 
 def test_at_most_100_definitions(api, r, monkeypatch):
