@@ -23,13 +23,12 @@ longer than `session_hours` (default 4) is closed at that length by a periodic j
 from __future__ import annotations
 
 import json
-import math
 import time
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from engine import errors, events, ids, keys, recommend, scripts
+from engine import errors, events, ids, keys, recommend, scripts, tuning
 
 #: Item types that cannot have a bookmark: viewing a channel makes bookmarks of the
 #: programmes it showed; the others are not watched.
@@ -56,32 +55,12 @@ _list = scripts.load("list_events")
 
 def config(r, service: str) -> dict[str, float]:
     """The bookmark settings in force: the defaults with the service's own on top."""
-    return _in_force(r.get(keys.bookmark_config(service)))
-
-
-def _in_force(stored: str | None) -> dict[str, float]:
-    return {**DEFAULTS, **(json.loads(stored) if stored else {})}
+    return tuning.in_force(DEFAULTS, r.get(keys.bookmark_config(service)))
 
 
 def put_config(r, service: str, doc: Any) -> dict[str, float]:
     """Replace the service's own settings (absent ones fall back to the defaults)."""
-    if not isinstance(doc, dict):
-        raise errors.InvalidValue(f"bookmark settings are a JSON object with {', '.join(DEFAULTS)}")
-    problems: dict[str, list[str]] = {}
-    checked: dict[str, float] = {}
-    for name, value in doc.items():
-        if name not in DEFAULTS:
-            problems[name] = [f"unknown setting (settings: {', '.join(DEFAULTS)})"]
-            continue
-        low, high = _LIMITS[name]
-        if isinstance(value, bool) or not isinstance(value, int | Decimal | float):
-            problems[name] = ["must be a number"]
-        elif not (math.isfinite(float(value)) and low <= float(value) <= high):
-            problems[name] = [f"must be from {low:g} to {high:g}"]
-        else:
-            checked[name] = int(value) if isinstance(value, int) else float(value)
-    if problems:
-        raise errors.InvalidValue("some bookmark settings are not valid", fields=problems)
+    checked = tuning.check(doc, _LIMITS, what="bookmark settings")
     r.set(keys.bookmark_config(service), json.dumps(checked))
     return {**DEFAULTS, **checked}
 
@@ -166,7 +145,7 @@ def _read_items(
     for item_type, item_id in unique:
         pipe.hmget(keys.catalog_item(service, item_type, item_id), "name", "duration", "programme", "order")
     replies = pipe.execute()
-    cfg = _in_force(replies.pop(0)) if settings else None
+    cfg = tuning.in_force(DEFAULTS, replies.pop(0)) if settings else None
     return cfg, {item: _info(reply) for item, reply in zip(unique, replies, strict=True)}
 
 

@@ -30,14 +30,12 @@ from __future__ import annotations
 
 import heapq
 import json
-import math
 import time
 from collections import defaultdict, deque
 from collections.abc import Sequence
-from decimal import Decimal
 from typing import Any, NamedTuple
 
-from engine import errors, events, ids, keys, popularity, scripts, weights
+from engine import errors, events, ids, keys, popularity, scripts, tuning, weights
 
 DEFAULTS: dict[str, float] = {"neighbours": 100, "half_life_days": 90, "history": 200}
 _LIMITS = {"neighbours": (10, 1000), "half_life_days": (1, 3650), "history": (10, 1000)}
@@ -65,31 +63,12 @@ _release = scripts.load("release_users")
 
 def config(r, service: str) -> dict[str, float]:
     """The recommendation settings in force: the defaults with the service's own on top."""
-    stored = r.get(keys.rec_config(service))
-    return {**DEFAULTS, **(json.loads(stored) if stored else {})}
+    return tuning.in_force(DEFAULTS, r.get(keys.rec_config(service)))
 
 
 def put_config(r, service: str, doc: Any) -> dict[str, float]:
     """Replace the service's own settings (absent ones fall back to the defaults)."""
-    if not isinstance(doc, dict):
-        raise errors.InvalidValue(f"recommendation settings are a JSON object with {', '.join(DEFAULTS)}")
-    problems: dict[str, list[str]] = {}
-    checked: dict[str, float] = {}
-    for name, value in doc.items():
-        if name not in DEFAULTS:
-            problems[name] = [f"unknown setting (settings: {', '.join(DEFAULTS)})"]
-            continue
-        low, high = _LIMITS[name]
-        if isinstance(value, bool) or not isinstance(value, int | Decimal | float):
-            problems[name] = ["must be a number"]
-        elif not (math.isfinite(float(value)) and low <= float(value) <= high):  # before int(): 1e999999
-            problems[name] = [f"must be from {low:g} to {high:g}"]
-        elif name in _WHOLE and value != int(value):
-            problems[name] = ["must be a whole number"]
-        else:
-            checked[name] = int(value) if name in _WHOLE or isinstance(value, int) else float(value)
-    if problems:
-        raise errors.InvalidValue("some recommendation settings are not valid", fields=problems)
+    checked = tuning.check(doc, _LIMITS, what="recommendation settings", whole=_WHOLE)
     r.set(keys.rec_config(service), json.dumps(checked))
     forget_settings()
     return {**DEFAULTS, **checked}
@@ -124,7 +103,7 @@ def settings(r, service: str) -> Settings:
     own_weights, own_config = pipe.execute()
     table = {**weights.DEFAULTS["recommendations"]}
     table.update(json.loads(own_weights).get("recommendations", {}) if own_weights else {})
-    found = Settings(table, {**DEFAULTS, **(json.loads(own_config) if own_config else {})})
+    found = Settings(table, tuning.in_force(DEFAULTS, own_config))
     if len(_settings) > 10_000:
         _settings.clear()
     _settings[service] = (now + SETTINGS_SECONDS, found)
