@@ -23,7 +23,7 @@ from pathlib import Path
 from engine import bookmarks, catalog, events, notifications, servers, tenants
 from engine import redis as engine_redis
 from engine.settings import Settings
-from tests.bench.profiles import Result, median, serve, stop, wrk
+from tests.bench.profiles import Result, median, print_against_bare, print_pair, serve, stop, wrk
 
 NOW = int(time.time() * 1000)
 
@@ -132,23 +132,18 @@ def main(argv: list[str] | None = None) -> int:
         f"\n{os.cpu_count()} cores; {args.users} users with {count} bookmarks each "
         f"(loaded in {loaded:.1f} s)\n"
     )
-    print("| figure | req/s | p50 | p99 | p50 / bare | p99 / bare |\n|---|---:|---:|---:|---:|---:|")
-    for label, result in (
-        ("bare Flask, constant answer (baseline)", bare),
-        (f"GET bookmark/<uid>/?limit=200 ({count} entries)", figures["all"]),
-        ("GET bookmark/<uid>/ (default page: 50)", figures["page"]),
-    ):
-        print(
-            f"| {label} | {result.rps:,.0f} | {result.p50_ms:.2f} ms | {result.p99_ms:.2f} ms | "
-            f"{result.p50_ms / bare.p50_ms:.2f}x | {result.p99_ms / bare.p99_ms:.2f}x |"
-        )
-    plain, viewing = figures["plain"], figures["viewing"]
-    print("\n| event POST | req/s | p50 | p99 |\n|---|---:|---:|---:|")
-    for label, result in (("watchlist (no bookmark)", plain), ("progress (with its bookmark)", viewing)):
-        print(f"| {label} | {result.rps:,.0f} | {result.p50_ms:.2f} ms | {result.p99_ms:.2f} ms |")
-    print(
-        f"| progress / watchlist | {viewing.rps / plain.rps:.2f}x throughput | "
-        f"{viewing.p50_ms / plain.p50_ms:.2f}x | {viewing.p99_ms / plain.p99_ms:.2f}x |"
+    print_against_bare(
+        bare,
+        [
+            (f"GET bookmark/<uid>/?limit=200 ({count} entries)", figures["all"]),
+            ("GET bookmark/<uid>/ (default page: 50)", figures["page"]),
+        ],
+    )
+    print_pair(
+        "event POST",
+        ("watchlist (no bookmark)", figures["plain"]),
+        ("progress (with its bookmark)", figures["viewing"]),
+        "progress / watchlist",
     )
     errors = sum(result.errors for result in figures.values())
     if errors:

@@ -132,6 +132,28 @@ def stop(process: subprocess.Popen) -> None:
         process.wait()
 
 
+def print_against_bare(bare: Result, rows: list[tuple[str, Result]]) -> None:
+    """A Markdown table of `rows` (the bare handler first) with their ratios to it."""
+    print("| figure | req/s | p50 | p99 | p50 / bare | p99 / bare |\n|---|---:|---:|---:|---:|---:|")
+    for label, result in [("bare Flask, constant answer (baseline)", bare), *rows]:
+        print(
+            f"| {label} | {result.rps:,.0f} | {result.p50_ms:.2f} ms | {result.p99_ms:.2f} ms | "
+            f"{result.p50_ms / bare.p50_ms:.2f}x | {result.p99_ms / bare.p99_ms:.2f}x |"
+        )
+
+
+def print_pair(title: str, base: tuple[str, Result], other: tuple[str, Result], ratio: str) -> None:
+    """A Markdown table of two event POST figures and the second's ratio to the first."""
+    print(f"\n| {title} | req/s | p50 | p99 |\n|---|---:|---:|---:|")
+    for label, result in (base, other):
+        print(f"| {label} | {result.rps:,.0f} | {result.p50_ms:.2f} ms | {result.p99_ms:.2f} ms |")
+    (_, first), (_, second) = base, other
+    print(
+        f"| {ratio} | {second.rps / first.rps:.2f}x throughput | "
+        f"{second.p50_ms / first.p50_ms:.2f}x | {second.p99_ms / first.p99_ms:.2f}x |"
+    )
+
+
 def median(results: list[Result]) -> Result:
     """The run with the median throughput (its latencies with it): this host is shared."""
     return sorted(results, key=lambda result: result.rps)[len(results) // 2]

@@ -31,7 +31,7 @@ from pathlib import Path
 from engine import bookmarks, evaluation, events, keys, recommend, servers, tenants, weights
 from engine import redis as engine_redis
 from tests.bench.bookmarks import runs, serve_app
-from tests.bench.profiles import stop
+from tests.bench.profiles import print_against_bare, print_pair, stop
 
 NOW = int(time.time() * 1000)
 DATA = Path(__file__).parents[3] / "shared" / "data" / "ml-100k"
@@ -167,21 +167,15 @@ def main(argv: list[str] | None = None) -> int:
     print(f"| neighbour lists | {neighbours / items / 1024:.1f} KiB |")
     print(f"| total | {(counts + neighbours) / items / 1024:.1f} KiB |")
     bare = figures["bare"]
-    print("\n| figure | req/s | p50 | p99 | p50 / bare | p99 / bare |\n|---|---:|---:|---:|---:|---:|")
-    rows_out = [("bare Flask, constant answer (baseline)", bare)]
-    rows_out += [(f"GET recommend/<uid>/, users with {size:,} events", figures[size]) for size in SIZES]
-    for label, result in rows_out:
-        print(
-            f"| {label} | {result.rps:,.0f} | {result.p50_ms:.2f} ms | {result.p99_ms:.2f} ms | "
-            f"{result.p50_ms / bare.p50_ms:.2f}x | {result.p99_ms / bare.p99_ms:.2f}x |"
-        )
-    plain, learning = figures["plain"], figures["learning"]
-    print("\n| event POST (watchlist) | req/s | p50 | p99 |\n|---|---:|---:|---:|")
-    for label, result in (("without learning", plain), ("with similarity maintenance", learning)):
-        print(f"| {label} | {result.rps:,.0f} | {result.p50_ms:.2f} ms | {result.p99_ms:.2f} ms |")
-    print(
-        f"| with / without | {learning.rps / plain.rps:.2f}x throughput | "
-        f"{learning.p50_ms / plain.p50_ms:.2f}x | {learning.p99_ms / plain.p99_ms:.2f}x |"
+    print()
+    print_against_bare(
+        bare, [(f"GET recommend/<uid>/, users with {size:,} events", figures[size]) for size in SIZES]
+    )
+    print_pair(
+        "event POST (watchlist)",
+        ("without learning", figures["plain"]),
+        ("with similarity maintenance", figures["learning"]),
+        "with / without",
     )
     errors = sum(result.errors for result in figures.values())
     if errors:
