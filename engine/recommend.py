@@ -79,8 +79,9 @@ class Settings(NamedTuple):
     config: dict[str, float]
 
 
-#: service -> (monotonic expiry, Settings): the event path reads them for every event.
-_settings: dict[str, tuple[float, Settings]] = {}
+#: service -> (monotonic expiry, Settings, weights.changes when read): the event path
+#: reads them for every event; a weights change in this process is seen at once.
+_settings: dict[str, tuple[float, Settings, int]] = {}
 SETTINGS_SECONDS = 5.0
 
 
@@ -95,7 +96,7 @@ def settings(r, service: str) -> Settings:
     """The weights and settings in force, as of at most SETTINGS_SECONDS ago."""
     now = time.monotonic()
     cached = _settings.get(service)
-    if cached is not None and cached[0] > now:
+    if cached is not None and cached[0] > now and cached[2] == weights.changes:
         return cached[1]
     pipe = r.pipeline(transaction=False)
     pipe.get(keys.weights(service))
@@ -106,7 +107,7 @@ def settings(r, service: str) -> Settings:
     found = Settings(table, tuning.in_force(DEFAULTS, own_config))
     if len(_settings) > 10_000:
         _settings.clear()
-    _settings[service] = (now + SETTINGS_SECONDS, found)
+    _settings[service] = (now + SETTINGS_SECONDS, found, weights.changes)
     return found
 
 

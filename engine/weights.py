@@ -88,8 +88,14 @@ def effective(r, service: str) -> dict[str, dict[str, float]]:
     return {part: {**table, **own.get(part, {})} for part, table in DEFAULTS.items()}
 
 
+#: Weights this process has changed: caches of the weights compare it (others expire).
+changes = 0
+
+
 def put(r, service: str, doc: Any) -> dict[str, dict[str, float]]:
     """Replace the service's overrides with `doc`; returns the weights now in force."""
+    global changes
     checked = _check(doc)
     r.set(keys.weights(service), json.dumps(checked))
+    changes += 1
     return {part: {**table, **checked.get(part, {})} for part, table in DEFAULTS.items()}

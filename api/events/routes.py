@@ -13,7 +13,7 @@ from api.errors import ApiError
 from api.events import schemas
 from api.openapi import hidden, operation
 from api.reply import json_response, no_content, number
-from engine import bookmarks, errors, events, exactjson, recommend, weights
+from engine import bookmarks, errors, events, exactjson, weights
 from engine.clock import now_ms
 from engine.times import seconds_text
 
@@ -197,6 +197,4 @@ def get_weights():
 )
 def put_weights():
     """Events left out fall back to the defaults; a weight of 0 switches an event off."""
-    found = weights.put(redis(), service(), body.json_object(64 * 1024))
-    recommend.forget_settings()  # other processes see the change within SETTINGS_SECONDS
-    return json_response(found)
+    return json_response(weights.put(redis(), service(), body.json_object(64 * 1024)))

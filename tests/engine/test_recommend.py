@@ -226,8 +226,7 @@ def test_every_event_is_reflected_in_the_next_call(crowd):
 
 
 def test_weights_decide_what_counts(crowd):
-    weights.put(crowd, SVC, {"recommendations": {"seen": 0, "detail": 2}})
-    recommend.forget_settings()
+    weights.put(crowd, SVC, {"recommendations": {"seen": 0, "detail": 2}})  # seen at once
     feed(crowd, *watched("9", "A"))
     assert {p.basis for p in recommend.recommend(crowd, SVC, "9", now_ms=NOW)} == {"popular"}
     feed(crowd, ("9", "detail", "A"), ("1", "detail", "Q"), ("1", "detail", "A"))
