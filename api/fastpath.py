@@ -24,7 +24,7 @@ from flask import Flask
 from api.auth import admit
 from api.context import AppState
 from api.errors import error_body, internal_error, retry_after, unavailable_error
-from engine import bookmarks, events
+from engine import events, intake
 from engine.clock import now_ms
 from engine.errors import UNAVAILABLE, EngineError, RateLimited
 
@@ -42,7 +42,7 @@ class EventFastPath:
         try:
             made = self._event(environ)
             if made is not None:
-                refused = bookmarks.record(
+                refused = intake.record(
                     self.state.redis, made[0], [made[1]], log_max=self.state.settings.event_log_max
                 )
                 if refused:  # what Flask's handler answers

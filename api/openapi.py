@@ -29,6 +29,7 @@ PATH_PARAMETERS = {
     "value": ("The event's value: a number, or a time for start/end.", {"type": "string"}),
     "subscriber": ("Subscriber (user) id, e.g. an e-mail address.", {"type": "string"}),
     "section_id": ("A section definition's id, as POST sectiondef/ gave it.", {"type": "string"}),
+    "instance_id": ("A section instance's id, as sectionlist/ gave it.", {"type": "string"}),
     "apikey": ("The service's API key.", {"type": "string", "pattern": r"^[A-Za-z0-9_\-]{16,128}$"}),
     "uid": (
         "User id: 1-32 characters of letters, digits and . _ @ + - (not . or ..)",

@@ -8,6 +8,7 @@ an item that has offers runs the matching of engine.notifications in the same ro
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from decimal import Decimal
@@ -206,11 +207,27 @@ def item_json(item_type: str, item_id: str, text: str) -> str:
     return head + ("," + text[1:] if text != "{}" else "}")
 
 
+#: The document's lists of names that sections are built on (seed 002: Category,
+#: BecauseYouActor), each indexed: name -> the items that have it.
+FACETS = ("categories", "cast")
+
+
+def facets_of(doc: dict[str, Any]) -> dict[str, list[str]]:
+    """The item's facet values (each once), by facet."""
+    return {facet: list(dict.fromkeys(doc.get(facet) or ())) for facet in FACETS}
+
+
+def _facet_text(values: list[str]) -> str:
+    return json.dumps(values, ensure_ascii=False, separators=(",", ":")) if values else ""
+
+
 def queue_put(batch: scripts.Batch, service: str, item: Item, *, now_ms: int) -> int:
-    """Queue the item's write (and its place among its programme's episodes) on `batch`;
-    returns the position of the reply: [1 created | 0 replaced, the programme it had]."""
+    """Queue the item's write (with its place among its programme's episodes and in the
+    facet indexes) on `batch`; returns the position of the reply: [1 created | 0 replaced,
+    the programme, categories and cast it had]."""
     position = len(batch)
     duration = item.doc.get("duration")
+    facets = facets_of(item.doc)
     args = [
         exactjson.dumps(item.doc),
         item.programme_id or "",
@@ -218,20 +235,31 @@ def queue_put(batch: scripts.Batch, service: str, item: Item, *, now_ms: int) ->
         item.doc.get("name", ""),
         "" if duration is None else exactjson.dumps(duration),
         "" if item.order is None else item.order,
+        *(_facet_text(facets[facet]) for facet in FACETS),
     ]
     batch.script(_put, [keys.catalog_item(service, item.item_type, item.item_id)], args)
+    member = f"{item.item_type}|{item.item_id}"
     if item.programme_id:
-        member = f"{item.item_type}|{item.item_id}"
         batch.raw("ZADD", keys.episodes(service, item.programme_id), item.order, member)
+    for facet, values in facets.items():
+        for value in values:
+            batch.raw("ZADD", keys.facet(service, facet, value), now_ms, member)
     return position
 
 
-def leave_old_programmes(r, service: str, moves: list[tuple[Item, str]]) -> None:
-    """Drop items from the episodes of the programmes they left (rare: a second round trip)."""
+def leave_old_places(r, service: str, moves: list[tuple[Item, list[str]]]) -> None:
+    """Drop items from the episodes of the programmes they left and from the facet indexes
+    of the values they lost (`moves`: each item with queue_put's reply; rarely a second
+    round trip)."""
     pipe = r.pipeline(transaction=False)
-    for item, before in moves:
-        if before and before != item.programme_id:
-            pipe.zrem(keys.episodes(service, before), f"{item.item_type}|{item.item_id}")
+    for item, (_, programme, *before) in moves:
+        member = f"{item.item_type}|{item.item_id}"
+        if programme and programme != item.programme_id:
+            pipe.zrem(keys.episodes(service, programme), member)
+        now = facets_of(item.doc)
+        for facet, text in zip(FACETS, before, strict=True):
+            for value in set(json.loads(text) if text else ()) - set(now[facet]):
+                pipe.zrem(keys.facet(service, facet, value), member)
     if pipe:
         pipe.execute()
 
@@ -256,12 +284,18 @@ def delete(r, service: str, item_type: str, item_id: str) -> bool:
     ids.item_type(item_type)
     ids.item_id(item_id)
     key = keys.catalog_item(service, item_type, item_id)
-    programme = r.hget(key, "programme")
+    programme, *facets = r.hmget(key, "programme", *FACETS)
     if programme is None:
         return False
+    member = f"{item_type}|{item_id}"
+    pipe = r.pipeline(transaction=False)
     if programme:
-        r.zrem(keys.episodes(service, programme), f"{item_type}|{item_id}")
-    return bool(r.delete(key))
+        pipe.zrem(keys.episodes(service, programme), member)
+    for facet, text in zip(FACETS, facets, strict=True):
+        for value in json.loads(text) if text else ():
+            pipe.zrem(keys.facet(service, facet, value), member)
+    pipe.delete(key)
+    return bool(pipe.execute()[-1])
 
 
 # Programme guides

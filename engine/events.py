@@ -164,7 +164,7 @@ def _from_line(line: Any, now_ms: int) -> Event:
     )
 
 
-def _list_keys(service: str, user: str, item_type: str, event: str) -> list[str]:
+def list_keys(service: str, user: str, item_type: str, event: str) -> list[str]:
     """The keys apply_events takes for one list of one user."""
     return [
         keys.event_times(service, user, item_type, event),
@@ -205,7 +205,7 @@ def queue(
         e = events[0]
         line = f"{'-' if e.delete else '+'}\t{e.item}\t{e.ms}\t{e.value}\n"
         batch.script(
-            _apply, _list_keys(service, e.user, e.item_type, e.event), [f"{e.item_type}|{e.event}", line]
+            _apply, list_keys(service, e.user, e.item_type, e.event), [f"{e.item_type}|{e.event}", line]
         )
         queue_log(batch, service, events, log_max, log)
         return {(e.user, e.item_type, e.event): 0}
@@ -218,7 +218,7 @@ def queue(
     for (user, item_type, event), lines in by_list.items():
         positions[user, item_type, event] = len(batch)
         batch.script(
-            _apply, _list_keys(service, user, item_type, event), [f"{item_type}|{event}", "".join(lines)]
+            _apply, list_keys(service, user, item_type, event), [f"{item_type}|{event}", "".join(lines)]
         )
     queue_log(batch, service, events, log_max, log)
     return positions
@@ -330,11 +330,11 @@ def page(
     if not 1 <= limit <= MAX_PAGE:
         raise errors.InvalidValue(f"limit must be from 1 to {MAX_PAGE}", fields={"limit": ["out of range"]})
     after_ms, after_item = decode_cursor(cursor) if cursor else ("", "")
-    list_keys = [
+    times_values = [
         keys.event_times(service, user, item_type, event),
         keys.event_values(service, user, item_type, event),
     ]
-    flat = _list(r, list_keys, [after_ms, after_item, limit + 1])
+    flat = _list(r, times_values, [after_ms, after_item, limit + 1])
     entries = [
         Entry(item, value, int(float(ms)))
         for item, ms, value in zip(flat[0::3], flat[1::3], flat[2::3], strict=True)

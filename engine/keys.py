@@ -139,6 +139,21 @@ def rec_history(service: str, uid: str) -> str:
     return f"{PREFIX}:{user_tag(service, uid)}:rec-history"
 
 
+def section_instances(service: str, uid: str) -> str:
+    """HASH the user's section instances: "k:<def>|<basis type>|<basis id>" -> instance id,
+    "i:<id>" -> "<def>|<basis type>|<basis id>" (basis '' for types without one), "t:<id>"
+    -> when its boost was last changed (ms), "g" -> section_def_deletions when last
+    cleaned. No TTL."""
+    return f"{PREFIX}:{user_tag(service, uid)}:sections"
+
+
+def section_boosts(service: str, uid: str) -> str:
+    """ZSET section instance id -> how far the user's section events have moved its score
+    from the definition's weight, as of its "t:<id>" (decaying towards 0 from then): only
+    instances with events. No TTL."""
+    return f"{PREFIX}:{user_tag(service, uid)}:section-boosts"
+
+
 def user_keys(service: str, uid: str, lists: Iterable[str] = ()) -> list[str]:
     """Every key that holds state of one user, given the user's lists ("<itemtype>|<event>",
     from event_lists): what a purge deletes."""
@@ -157,6 +172,8 @@ def user_keys(service: str, uid: str, lists: Iterable[str] = ()) -> list[str]:
         bookmark_marks(service, uid),
         live_session(service, uid),
         rec_history(service, uid),
+        section_instances(service, uid),
+        section_boosts(service, uid),
         *per_list,
     ]
 
@@ -230,6 +247,50 @@ def section_defs(service: str) -> str:
 def section_def_ids(service: str) -> str:
     """STRING the last section definition id given out (INCR). No TTL."""
     return f"{PREFIX}:{service_tag(service)}:sectiondef-id"
+
+
+def section_def_deletions(service: str) -> str:
+    """STRING how many section definitions have been deleted (INCR): a user whose instances
+    were last cleaned at a lower count may hold instances of deleted ones. No TTL."""
+    return f"{PREFIX}:{service_tag(service)}:sectiondef-deletions"
+
+
+def section_config(service: str) -> str:
+    """STRING JSON: the service's own section settings (overrides). No TTL."""
+    return f"{PREFIX}:{service_tag(service)}:section-config"
+
+
+def section_instance_ids(service: str) -> str:
+    """STRING the last section instance id given out (INCRBY): instance ids are unique in
+    the service, so `section/<id>/` finds its user. No TTL."""
+    return f"{PREFIX}:{service_tag(service)}:section-instance-id"
+
+
+OWNER_BUCKETS = 256
+
+
+def section_owners(service: str, instance_id: int) -> str:
+    """HASH section instance id -> its user, for the ids of one of OWNER_BUCKETS buckets
+    (id mod OWNER_BUCKETS), so no one key holds every user's instances. No TTL."""
+    return f"{PREFIX}:{{{service}|section-owners|{instance_id % OWNER_BUCKETS}}}:owners"
+
+
+def section_boosted(service: str) -> str:
+    """ZSET user -> when the periodic job should next compact the user's section boosts
+    (ms): the users with boosts, and only they. No TTL."""
+    return f"{PREFIX}:{{{service}|sections}}:boosted"
+
+
+def section_services() -> str:
+    """SET services that have had section boosts (what the periodic job visits). No TTL."""
+    return f"{PREFIX}:section-services"
+
+
+def facet(service: str, name: str, value: str) -> str:
+    """ZSET "<itemtype>|<itemid>" -> when the item was last written (ms): the catalogue
+    items with `value` among their `name` (categories, cast), for Category and
+    BecauseYouActor sections. No TTL."""
+    return f"{PREFIX}:{{{service}|facet|{name}}}:{value}"
 
 
 def episodes(service: str, programme_id: str) -> str:

@@ -257,9 +257,7 @@ def put_items(r, service: str, items: Sequence[Item], *, now_ms: int, due_ms: in
         matches += queue_matches(batch, service, item, now_ms=now_ms, due_ms=due_ms)
     replies = batch.execute()
     befores = [replies[position] for position in puts]
-    catalog.leave_old_programmes(
-        r, service, [(item, before[1]) for item, before in zip(items, befores, strict=True)]
-    )
+    catalog.leave_old_places(r, service, list(zip(items, befores, strict=True)))
     return Stored(
         [before[0] == 1 for before in befores],
         [delivery for position in matches for delivery in replies[position]],

@@ -30,6 +30,7 @@ _PLACEHOLDER = re.compile(r"\{[^{}]*\}|[{}]")
 
 _create = scripts.load("create_section_def")
 _replace = scripts.load("replace_section_def")
+_delete = scripts.load("delete_section_def")
 
 
 _URL_STARTS = ("http://", "https://", "/")
@@ -139,7 +140,8 @@ def replace(r, service: str, section_id: str, doc: Any) -> dict[str, Any]:
             "the id in the body (a string) is not the id in the URL", fields={"id": ["mismatch"]}
         )
     definition = validate(doc, replacing=True)
-    if not _replace(r, [keys.section_defs(service)], [section_id, _text(section_id, definition)]):
+    keys_ = [keys.section_defs(service), keys.section_def_deletions(service)]
+    if not _replace(r, keys_, [section_id, _text(section_id, definition), f'"type":"{definition["type"]}"']):
         raise errors.NotFound(f"no section definition {section_id}")
     return {"id": section_id, **definition}
 
@@ -147,7 +149,7 @@ def replace(r, service: str, section_id: str, doc: Any) -> dict[str, Any]:
 def delete(r, service: str, section_id: str) -> None:
     """Remove definition `section_id` (404 when there is none)."""
     section_id = _check_id(section_id)
-    if not r.hdel(keys.section_defs(service), section_id):
+    if not _delete(r, [keys.section_defs(service), keys.section_def_deletions(service)], [section_id]):
         raise errors.NotFound(f"no section definition {section_id}")
 
 

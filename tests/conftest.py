@@ -9,7 +9,7 @@ import pytest
 from redis.crc import key_slot
 
 from api import create_app
-from engine import bookmarks, recommend, scripts, servers, tenants
+from engine import bookmarks, recommend, scripts, section_lists, servers, tenants
 from engine import redis as engine_redis
 from engine.settings import Settings
 
@@ -44,6 +44,7 @@ def r(request):
     """An empty Redis: fakeredis, then the session's real redis-server."""
     bookmarks.forget_shown()  # what an earlier test's catalogue showed
     recommend.forget_settings()  # an earlier test's weights and settings
+    section_lists.forget_settings()
     if request.param == "fake":
         yield fakeredis.FakeRedis(server=fakeredis.FakeServer(), decode_responses=True)
         return

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from rq import get_current_job
 
-from engine import bookmarks, events, notifications, popularity, tenants, webhooks
+from engine import bookmarks, events, notifications, popularity, section_lists, tenants, webhooks
 from engine.clock import now_ms
 from engine.redis import connect_settings
 from engine.settings import Settings
@@ -51,6 +51,17 @@ def move_popularity_landmarks() -> int:
     numbers stay small; no score is rewritten one by one otherwise); returns how many."""
     _, r = _engine()
     return popularity.move_landmarks(r, now_ms=now_ms())
+
+
+def compact_section_boosts() -> int:
+    """Bring section boosts due a compaction to now, dropping faded ones and instances of
+    deleted definitions (reads decay boosts themselves; this keeps storage small). Returns
+    how many users were visited."""
+    _, r = _engine()
+    return sum(
+        section_lists.compact(r, service, now_ms=now_ms())
+        for service in section_lists.services_with_boosts(r)
+    )
 
 
 def deliver(service: str, delivery_ids: list[str]) -> int:

@@ -25,6 +25,7 @@ PERIODIC = {
     "workers.jobs.sweep_outboxes": 10,
     "workers.jobs.close_live_sessions": 60,
     "workers.jobs.move_popularity_landmarks": 3600,
+    "workers.jobs.compact_section_boosts": 3600,
 }
 
 

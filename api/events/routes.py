@@ -13,7 +13,7 @@ from api.errors import ApiError
 from api.events import schemas
 from api.openapi import hidden, operation
 from api.reply import json_response, no_content, number
-from engine import bookmarks, errors, events, exactjson, weights
+from engine import errors, events, exactjson, intake, weights
 from engine.clock import now_ms
 from engine.times import seconds_text
 
@@ -35,7 +35,7 @@ def _log_max() -> int:
 def record_event(uid: str, event: str, itemtype: str, itemid: str, value: str | None = None):
     """Per (user, event, item) the newest event time wins; an older event changes nothing."""
     made = events.make(uid, event, itemtype, itemid, value, request.args.get("ts"), now_ms=now_ms())
-    refused = bookmarks.record(redis(), service(), [made], log_max=_log_max())
+    refused = intake.record(redis(), service(), [made], log_max=_log_max())
     if refused:
         raise refused[0]
     return no_content()
@@ -172,7 +172,7 @@ def record_batch():
             good.append((index, events.from_line(line, now_ms=now)))
         except errors.InvalidValue as error:
             problems.append(body.line_problem(index, error))
-    refused = bookmarks.record(redis(), service(), [e for _, e in good], log_max=_log_max())
+    refused = intake.record(redis(), service(), [e for _, e in good], log_max=_log_max())
     problems += [body.line_problem(good[position][0], error) for position, error in refused.items()]
     problems.sort(key=lambda problem: problem["index"])
     stored = len(good) - len(refused)

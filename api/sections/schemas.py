@@ -29,3 +29,42 @@ class SectionDef(Schema):
 
 class SectionDefs(Schema):
     sectiondefs = fields.List(fields.Nested(SectionDef), required=True)
+
+
+class Basis(Schema):
+    item_type = fields.String(metadata={"description": "An item type, or category, or actor."})
+    item_id = fields.Raw(metadata={"description": "The item's id (a number when it is one), or the name."})
+
+
+class Instance(Schema):
+    id = fields.Integer(metadata={"description": "The instance's id: report section events on it."})
+    type = fields.String()
+    score = fields.Float(
+        metadata={"description": "Weight plus what the user's events did (a pin: the weight)."}
+    )
+    basis = fields.Nested(Basis, allow_none=True)
+    name = fields.String()
+    url = fields.String(
+        metadata={"description": "Where the items are: the URL section's url, else section/<id>/."}
+    )
+
+
+class SectionList(Schema):
+    sections = fields.List(fields.Nested(Instance), required=True)
+
+
+class SectionItem(Schema):
+    item_type = fields.String()
+    item_id = fields.String()
+
+
+class Section(Instance):
+    user_id = fields.String()
+    items = fields.List(fields.Nested(SectionItem))
+
+
+class SectionSettings(Schema):
+    half_life_days = fields.Float(
+        metadata={"description": "Days for a boost to halve towards the weight (0.01-3650, default 14)."}
+    )
+    items_per_section = fields.Integer(metadata={"description": "Items of a section (1-100, default 20)."})

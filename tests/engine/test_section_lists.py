@@ -1,0 +1,255 @@
+"""Section lists for users (seed 002 "Section Instance", "Events and Scoring"): instances,
+order, pinning, rows, section events, decay and compaction."""
+
+import pytest
+
+from engine import catalog, errors, events, intake, keys, notifications, section_lists, sections
+
+SVC = "acme"
+T0 = 1_700_000_000_000
+DAY = 86_400_000
+EDITORS = {"type": "URL", "weight": 50, "url": "http://tanktop.tv/api/1/12345/collection/14",
+           "name": "Editor's picks"}  # fmt: skip
+BECAUSE = {"type": "BecauseYouWatched", "weight": 40, "name": "Because you watched {0}"}
+
+
+def put(r, item_type, item_id, **doc):
+    notifications.put_items(r, SVC, [catalog.validate(item_type, item_id, doc)], now_ms=T0)
+
+
+def record(r, user, event, item_type, item_id, value=None, ms=T0):
+    made = events.make(user, event, item_type, item_id, value, ms // 1000 if ms % 1000 == 0 else ms / 1000,
+                       now_ms=ms)  # fmt: skip
+    return intake.record(r, SVC, [made])
+
+
+def define(r, **doc):
+    return sections.create(r, SVC, doc)["id"]
+
+
+def shown(r, user, ms=T0):
+    return section_lists.section_list(r, SVC, user, now_ms=ms)
+
+
+def views(r, user, ms=T0):
+    return [s.view(user, "/s/") for s in shown(r, user, ms)]
+
+
+def star_trek_world(r):
+    """Programme 315 "Star Trek", liked by viewers who also liked movies 1-3."""
+    put(r, "programme", "315", name="Star Trek", categories=["Sci-Fi"], cast=["William Shatner"])
+    for n in (1, 2, 3):
+        put(r, "movie", str(n), name=f"Movie {n}", categories=["Sci-Fi"])
+    for viewer in ("v1", "v2", "v3"):
+        for item_type, item_id in (("programme", "315"), ("movie", "1"), ("movie", "2"), ("movie", "3")):
+            assert not record(r, viewer, "seen", item_type, item_id, ms=T0 - DAY)
+
+
+def test_bobs_example_from_the_seed(r):
+    star_trek_world(r)
+    define(r, **EDITORS)
+    define(r, **BECAUSE)
+    record(r, "bob", "seen", "programme", "315", ms=T0)
+    first = views(r, "bob", T0)
+    assert [(v["type"], v["score"]) for v in first] == [("URL", 50), ("BecauseYouWatched", 40)]
+    editors, because = first
+    assert because["name"] == "Because you watched Star Trek"
+    assert because["basis"] == {"item_type": "programme", "item_id": 315}
+    assert editors["basis"] is None and editors["url"] == EDITORS["url"]
+    assert because["url"] == f"/s/{because['id']}/"
+    # Bob ignores Editor's picks (25 showings: 50 -> 45) and uses BecauseYouWatched
+    for n in range(25):
+        assert not record(r, "bob", "displayed", "section", str(editors["id"]), ms=T0 + n * 1000)
+    for n in range(10):
+        assert not record(r, "bob", "displayed", "section", str(because["id"]), ms=T0 + n * 1000)
+    for n in range(2):
+        assert not record(r, "bob", "consumed", "section", str(because["id"]), ms=T0 + 20_000 + n * 1000)
+    later = views(r, "bob", T0 + 30_000)
+    assert [(v["id"], v["score"]) for v in later] == [
+        (because["id"], pytest.approx(48, abs=1e-3)),
+        (editors["id"], pytest.approx(45, abs=1e-3)),
+    ]
+
+
+def test_boosts_decay_towards_the_weight_with_the_half_life(r):
+    star_trek_world(r)
+    define(r, **BECAUSE)
+    record(r, "bob", "seen", "programme", "315")
+    [because] = views(r, "bob")
+    for n in range(2):
+        record(r, "bob", "consumed", "section", str(because["id"]), ms=T0 + n)  # +10
+    assert views(r, "bob", T0 + 1)[0]["score"] == 50
+    assert views(r, "bob", T0 + 1 + 14 * DAY)[0]["score"] == pytest.approx(45)
+    assert views(r, "bob", T0 + 1 + 28 * DAY)[0]["score"] == pytest.approx(42.5)
+    section_lists.put_config(r, SVC, {"half_life_days": 7})
+    assert views(r, "bob", T0 + 1 + 14 * DAY)[0]["score"] == pytest.approx(42.5)
+
+
+def test_instance_ids_are_stable_and_unique_in_the_service(r):
+    star_trek_world(r)
+    define(r, **{**BECAUSE, "count": 2})
+    define(r, type="Watchlist", weight=10, name="Your list")
+    record(r, "bob", "seen", "programme", "315", ms=T0)
+    record(r, "bob", "watchlist", "movie", "9", ms=T0)
+    record(r, "ann", "watchlist", "movie", "9", ms=T0)
+    bob = {v["name"]: v["id"] for v in views(r, "bob")}
+    ann = {v["name"]: v["id"] for v in views(r, "ann")}
+    assert set(bob) == {"Because you watched Star Trek", "Your list"}
+    assert bob == {v["name"]: v["id"] for v in views(r, "bob", T0 + DAY)}
+    assert not set(bob.values()) & set(ann.values())
+    put(r, "movie", "4", name="Movie 4")
+    record(r, "v4", "seen", "programme", "315", ms=T0 - DAY)
+    record(r, "v4", "seen", "movie", "4", ms=T0 - DAY)  # in Star Trek's row, not Movie 1's
+    record(r, "bob", "seen", "movie", "1", ms=T0 + 1000)  # a newer basis comes first
+    again = {v["name"]: v["id"] for v in views(r, "bob", T0 + 2000)}
+    assert again["Because you watched Star Trek"] == bob["Because you watched Star Trek"]
+    assert again["Because you watched Movie 1"] not in bob.values()
+
+
+def test_negative_weights_pin_to_slots(r):
+    star_trek_world(r)
+    define(r, type="URL", weight=100, url="/a/", name="A")
+    define(r, type="URL", weight=-2, url="/second/", name="Second")
+    define(r, type="URL", weight=90, url="/b/", name="B")
+    define(r, type="URL", weight=-1, url="/first/", name="First")
+    define(r, type="URL", weight=-9, url="/last/", name="Last")
+    assert [v["name"] for v in views(r, "bob")] == ["First", "Second", "A", "B", "Last"]
+    assert [v["score"] for v in views(r, "bob")] == [-1, -2, 100, 90, -9]
+
+
+def test_empty_sections_are_left_out_and_the_next_takes_the_slot(r):
+    define(r, type="Watchlist", weight=-1, name="Your list")
+    define(r, type="CurrentlyWatching", weight=5, name="Continue watching")
+    define(r, **BECAUSE)
+    define(r, type="URL", weight=1, url="/popular/{0}/", name="Popular")
+    assert [v["name"] for v in views(r, "newbie")] == ["Popular"]
+    assert views(r, "newbie")[0]["url"] == "/popular/newbie/"
+    put(r, "movie", "7", name="Seven", duration=120)
+    record(r, "newbie", "progress", "movie", "7", 30)
+    assert [v["name"] for v in views(r, "newbie")] == ["Continue watching", "Popular"]
+    record(r, "newbie", "watchlist", "movie", "8", ms=T0 + 1)
+    assert [v["name"] for v in views(r, "newbie", T0 + 1)] == ["Your list", "Continue watching", "Popular"]
+    record(r, "newbie", "seen", "movie", "8", ms=T0 + 2)  # seen: off the watchlist row
+    assert [v["name"] for v in views(r, "newbie", T0 + 2)] == ["Continue watching", "Popular"]
+
+
+def test_rows_leave_out_seen_and_hidden_items_and_never_repeat_one(r):
+    star_trek_world(r)
+    first = define(r, **{**BECAUSE, "count": 2, "weight": 40})
+    define(r, type="Category", weight=30, name="{0} for you")
+    record(r, "bob", "seen", "programme", "315", ms=T0)
+    record(r, "bob", "seen", "movie", "1", ms=T0 + 1)
+    record(r, "bob", "hide", "movie", "3", ms=T0 + 2)
+    rows = shown(r, "bob", T0 + 3)
+    assert [(s.definition.id, s.basis) for s in rows][0] == (first, ("movie", "1"))
+    everything = [item for s in rows for item in s.items]
+    assert len(everything) == len(set(everything))
+    assert not {("movie", "1"), ("movie", "3"), ("programme", "315")} & set(everything)
+    assert ("movie", "2") in everything
+
+
+def test_category_and_actor_sections_come_from_what_the_user_watches_most(r):
+    put(r, "movie", "1", name="One", categories=["Comedy"], cast=["Ann Actor"])
+    put(r, "movie", "2", name="Two", categories=["Comedy", "Drama"], cast=["Ann Actor"])
+    put(r, "movie", "3", name="Three", categories=["Drama"], cast=["Ann Actor", "Bo Actor"])
+    put(r, "movie", "4", name="Four", categories=["Comedy"], cast=["Ann Actor"])
+    put(r, "movie", "5", name="Five", categories=["Horror"], cast=["Bo Actor"])
+    put(r, "movie", "6", name="Six", categories=["Horror"], cast=["Ann Actor"])
+    for viewer in ("v1", "v2"):
+        record(r, viewer, "seen", "movie", "4")
+    define(r, type="Category", weight=20, count=2, name="More {0}")
+    define(r, type="BecauseYouActor", weight=10, name="Starring {0}")
+    record(r, "bob", "seen", "movie", "1")
+    record(r, "bob", "seen", "movie", "2")
+    listed = views(r, "bob")
+    assert [(v["name"], v["basis"]) for v in listed] == [
+        ("More Comedy", {"item_type": "category", "item_id": "Comedy"}),
+        ("More Drama", {"item_type": "category", "item_id": "Drama"}),
+        ("Starring Ann Actor", {"item_type": "actor", "item_id": "Ann Actor"}),
+    ]
+    rows = shown(r, "bob")
+    assert rows[0].items == [("movie", "4")]  # 1 and 2 are seen
+    assert rows[1].items == [("movie", "3")]
+    assert rows[2].items == [("movie", "6")]  # 3 and 4 are in the rows above
+
+
+def test_section_items_are_those_of_the_users_list(r):
+    star_trek_world(r)
+    define(r, **BECAUSE)
+    define(r, **EDITORS)
+    record(r, "bob", "seen", "programme", "315")
+    because = next(v for v in views(r, "bob") if v["type"] == "BecauseYouWatched")
+    user, found = section_lists.section(r, SVC, str(because["id"]), now_ms=T0)
+    assert user == "bob"
+    assert found.items == [("movie", "1"), ("movie", "2"), ("movie", "3")]
+    editors = next(v for v in views(r, "bob") if v["type"] == "URL")
+    with pytest.raises(errors.NotFound, match="URL section"):
+        section_lists.section(r, SVC, str(editors["id"]), now_ms=T0)
+    for bad in ("0", "01", "x", "99999", "1" * 19):
+        with pytest.raises(errors.NotFound):
+            section_lists.section(r, SVC, bad, now_ms=T0)
+
+
+def test_events_on_unknown_or_other_users_sections_are_refused_and_change_nothing(r):
+    star_trek_world(r)
+    define(r, **BECAUSE)
+    record(r, "bob", "seen", "programme", "315")
+    record(r, "ann", "seen", "programme", "315")
+    [bobs] = views(r, "bob")
+    [anns] = views(r, "ann")
+    before = r.dump(keys.section_boosts(SVC, "ann")), r.exists(keys.event_times(SVC, "ann", "section", "detail"))
+    refused = record(r, "ann", "detail", "section", str(bobs["id"]))
+    assert isinstance(refused[0], errors.NotFound)
+    assert record(r, "ann", "detail", "section", "424242")[0].status == 404
+    assert (r.dump(keys.section_boosts(SVC, "ann")), r.exists(keys.event_times(SVC, "ann", "section", "detail"))) \
+        == before  # fmt: skip
+    assert not record(r, "ann", "detail", "section", str(anns["id"]))
+
+
+def test_deleted_definitions_are_never_served_and_their_instances_go(r):
+    star_trek_world(r)
+    gone = define(r, **BECAUSE)
+    define(r, **EDITORS)
+    record(r, "bob", "seen", "programme", "315")
+    because = next(v for v in views(r, "bob") if v["type"] == "BecauseYouWatched")
+    record(r, "bob", "consumed", "section", str(because["id"]))
+    sections.delete(r, SVC, gone)
+    assert [v["type"] for v in views(r, "bob")] == ["URL"]
+    assert record(r, "bob", "consumed", "section", str(because["id"]))[0].status == 404
+    with pytest.raises(errors.NotFound):
+        section_lists.section(r, SVC, str(because["id"]), now_ms=T0)
+    held = r.hgetall(keys.section_instances(SVC, "bob"))
+    assert not any(value.startswith(f"{gone}|") for value in held.values())
+    assert r.zscore(keys.section_boosts(SVC, "bob"), str(because["id"])) is None
+
+
+def test_compaction_rewrites_boosts_and_drops_faded_ones(r):
+    star_trek_world(r)
+    define(r, **BECAUSE)
+    record(r, "bob", "seen", "programme", "315")
+    [because] = views(r, "bob")
+    record(r, "bob", "consumed", "section", str(because["id"]))
+    assert section_lists.services_with_boosts(r) == [SVC]
+    assert section_lists.compact(r, SVC, now_ms=T0 + DAY) == 0  # not due yet
+    assert section_lists.compact(r, SVC, now_ms=T0 + 14 * DAY) == 1
+    assert float(r.zscore(keys.section_boosts(SVC, "bob"), str(because["id"]))) == pytest.approx(2.5)
+    assert views(r, "bob", T0 + 14 * DAY)[0]["score"] == pytest.approx(42.5)
+    assert section_lists.compact(r, SVC, now_ms=T0 + 400 * DAY) == 1
+    assert r.zcard(keys.section_boosts(SVC, "bob")) == 0
+    assert r.zcard(keys.section_boosted(SVC)) == 0  # an idle user costs nothing
+    assert views(r, "bob", T0 + 400 * DAY)[0]["score"] == 40
+
+
+def test_a_purge_forgets_the_users_sections(r):
+    from engine import users
+
+    star_trek_world(r)
+    define(r, **BECAUSE)
+    record(r, "bob", "seen", "programme", "315")
+    [because] = views(r, "bob")
+    record(r, "bob", "consumed", "section", str(because["id"]))
+    users.purge(r, SVC, "bob")
+    assert not r.exists(keys.section_instances(SVC, "bob"), keys.section_boosts(SVC, "bob"))
+    assert r.zcard(keys.section_boosted(SVC)) == 0
+    with pytest.raises(errors.NotFound):
+        section_lists.section(r, SVC, str(because["id"]), now_ms=T0)
