@@ -4,6 +4,7 @@ order, pinning, rows, section events, decay and compaction."""
 import pytest
 
 from engine import catalog, errors, events, intake, keys, notifications, section_lists, sections
+from tests.conftest import snapshot
 
 SVC = "acme"
 T0 = 1_700_000_000_000
@@ -141,7 +142,7 @@ def test_rows_leave_out_seen_and_hidden_items_and_never_repeat_one(r):
     record(r, "bob", "seen", "movie", "1", ms=T0 + 1)
     record(r, "bob", "hide", "movie", "3", ms=T0 + 2)
     rows = shown(r, "bob", T0 + 3)
-    assert [(s.definition.id, s.basis) for s in rows][0] == (first, ("movie", "1"))
+    assert (rows[0].definition.id, rows[0].basis) == (first, ("movie", "1"))
     everything = [item for s in rows for item in s.items]
     assert len(everything) == len(set(everything))
     assert not {("movie", "1"), ("movie", "3"), ("programme", "315")} & set(everything)
@@ -197,12 +198,11 @@ def test_events_on_unknown_or_other_users_sections_are_refused_and_change_nothin
     record(r, "ann", "seen", "programme", "315")
     [bobs] = views(r, "bob")
     [anns] = views(r, "ann")
-    before = r.dump(keys.section_boosts(SVC, "ann")), r.exists(keys.event_times(SVC, "ann", "section", "detail"))
+    before = snapshot(r)
     refused = record(r, "ann", "detail", "section", str(bobs["id"]))
     assert isinstance(refused[0], errors.NotFound)
     assert record(r, "ann", "detail", "section", "424242")[0].status == 404
-    assert (r.dump(keys.section_boosts(SVC, "ann")), r.exists(keys.event_times(SVC, "ann", "section", "detail"))) \
-        == before  # fmt: skip
+    assert snapshot(r) == before
     assert not record(r, "ann", "detail", "section", str(anns["id"]))
 
 

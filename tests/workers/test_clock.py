@@ -97,3 +97,23 @@ def test_a_worker_moves_popularity_landmarks_and_the_order_stands(rq_conn, redis
     assert [p.item_id for p in after] == [p.item_id for p in before] == ["b", "a"]
     for moved, kept in zip(after, before, strict=True):
         assert moved.score == pytest.approx(kept.score, rel=1e-9)
+
+
+def test_a_worker_compacts_section_boosts_that_are_due(rq_conn, redis_server):
+    from engine import intake, section_lists, sections
+    from engine.clock import now_ms
+
+    r = engine_redis.connect(redis_server.url)
+    section_lists.forget_settings()
+    now = now_ms()
+    long_ago = now - 400 * section_lists.DAY_MS  # boosts from then have long faded
+    sections.create(r, "acme", {"type": "URL", "weight": 5, "url": "/popular/", "name": "Popular"})
+    [shown] = section_lists.section_list(r, "acme", "7", now_ms=long_ago)
+    made = events.make("7", "consumed", "section", shown.id, None, long_ago // 1000, now_ms=now)
+    assert not intake.record(r, "acme", [made])
+    assert r.zcard(keys.section_boosts("acme", "7")) == 1
+    clock.tick(rq_conn, {"workers.jobs.compact_section_boosts": 3600})
+    queue = queues.queue(queues.DEFAULT, rq_conn)
+    SimpleWorker([queue], connection=rq_conn, serializer=JSONSerializer).work(burst=True)
+    assert r.zcard(keys.section_boosts("acme", "7")) == 0
+    assert r.zcard(keys.section_boosted("acme")) == 0
