@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: run test bench bench-events bench-notifications bench-bookmarks bench-recommend eval lock clean
+.PHONY: run test bench bench-events bench-notifications bench-bookmarks bench-recommend bench-sections eval lock clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -49,6 +49,11 @@ bench-bookmarks: $(VENV)/.installed-dev
 DATA ?= ../shared/data/ml-100k
 bench-recommend: $(VENV)/.installed-dev
 	$(BIN)/python -m tests.bench.recommend --data $(DATA)
+
+# GET sectionlist/user/<uid>/ (12 definitions, users with 500 events) and GET section/<id>/
+# against a bare handler (needs wrk).
+bench-sections: $(VENV)/.installed-dev
+	$(BIN)/python -m tests.bench.sections
 
 # Recommendation quality on MovieLens 100K (the SAR quick-start protocol).
 eval: $(VENV)/.installed-run

@@ -41,7 +41,7 @@ _LIMITS = {"half_life_days": (0.01, 3650), "items_per_section": (1, 100)}
 _WHOLE = frozenset({"items_per_section"})
 DAY_MS = 86_400_000
 RECENT = 100  # the user's newest positive items that bases are chosen from
-SPARE = 5  # bases looked at past `count`, for when rows come out empty
+SPARE = 2  # bases looked at past `count`, for when rows come out empty
 FACET_ITEMS = 2000  # a category's or actor's newest catalogue items that a row ranks
 FADED = 0.001  # a boost smaller than this is dropped by compaction
 #: Lists whose items the rows of new things (similar, category, actor) leave out.
@@ -106,6 +106,8 @@ def forget_settings() -> None:
     """Empty this process's caches (tests; after a change in this process)."""
     _settings.clear()
     _known_services.clear()
+    _described.clear()
+    _ranked.clear()
 
 
 def decayed(boost: float, since_ms: float, now_ms: int, half_life_ms: float) -> float:
@@ -283,6 +285,17 @@ class Built(NamedTuple):
     wanted: Shown | None  # the instance asked for, shown or not
 
 
+#: What sections read of catalogue items (name, categories, cast), kept a little while per
+#: process: a list would otherwise read the user's RECENT items each time.
+#: (service, "<itemtype>|<itemid>") -> (monotonic expiry, name or None, facet -> values).
+_described: dict[tuple[str, str], tuple[float, str | None, dict[str, list[str]]]] = {}
+DESCRIBED_SECONDS = 30.0
+DESCRIBED_MAX = 100_000
+#: A facet's items ranked for rows, kept as long: (service, facet, value) -> (expiry, members).
+_ranked: dict[tuple[str, str, str], tuple[float, list[str]]] = {}
+RANKED_MAX = 10_000
+
+
 class _Reader:
     """One build: the reads for one user's list, a few pipelined round trips."""
 
@@ -315,9 +328,9 @@ class _Reader:
         extra = ["|".join(wanted.basis)] if wanted is not None and wanted.basis is not None else []
         user_data = self._user(definitions, lists, [m for m, _ in popularity.scored(history)], extra)
         candidates = self._candidates(definitions, user_data, wanted)
-        rows, ids_of, users_of = self._rows_data(candidates, user_data)
+        rows, ids_of = self._rows_data(candidates)
         boost_of = self._boosts(popularity.scored(boosts), ids_of)
-        return self._walk(candidates, user_data, rows, ids_of, users_of, boost_of, wanted)
+        return self._walk(candidates, user_data, rows, ids_of, boost_of, wanted)
 
     def _wanted(self, wanted_id: str, key: str | None, by_id: dict[str, _Def]) -> _Candidate:
         if key is None:
@@ -361,7 +374,10 @@ class _Reader:
         if "CurrentlyWatching" in types:
             pipe.zrange(keys.bookmarks(self.service, self.user), 0, 499, desc=True)
         described = history + extra if types & set(sections.WITH_BASIS) else []
-        for member in described:
+        now = time.monotonic()
+        cached = {m: _described.get((self.service, m)) for m in described}
+        unknown = [m for m, c in cached.items() if c is None or c[0] <= now]
+        for member in unknown:
             pipe.hmget(keys.catalog_item(self.service, *_split(member)), "name", *FACET.values())
         replies = iter(pipe.execute())
         had, dismissed, hidden, listed, watched = set(), set(), set(), [], set()
@@ -379,14 +395,14 @@ class _Reader:
                 if event == "hide":
                     hidden.add(member)
         watching = next(replies) if "CurrentlyWatching" in types else []
-        names, facets = {}, {}
-        for member in described:
+        if len(_described) + len(unknown) > DESCRIBED_MAX:
+            _described.clear()
+        for member in unknown:
             name, *texts = next(replies)
-            if name:
-                names[member] = name
-            facets[member] = {
-                f: json.loads(t) if t else [] for f, t in zip(FACET.values(), texts, strict=True)
-            }
+            found = {f: json.loads(t) if t else [] for f, t in zip(FACET.values(), texts, strict=True)}
+            cached[member] = _described[self.service, member] = (now + DESCRIBED_SECONDS, name, found)
+        names = {m: c[1] for m, c in cached.items() if c[1]}
+        facets = {m: c[2] for m, c in cached.items()}
         listed.sort(reverse=True)
         watchlist = [m for _, m in listed]
         recent = [m for m in history if m not in hidden]
@@ -419,36 +435,49 @@ class _Reader:
             found.append(wanted)
         return found
 
-    def _rows_data(self, candidates: list[_Candidate], user: _User):
-        """Each basis's items (similar items, or a facet's items), the instances' ids, and
-        how many users each facet item has had (two round trips)."""
+    def _rows_data(self, candidates: list[_Candidate]) -> tuple[dict, dict[str, str]]:
+        """Each basis's items, best first (similar items; a facet's items by how many users
+        have had them, then newest), and the candidates' ids (one or two round trips)."""
         pipe = self.r.pipeline(transaction=False)
-        asked = []
+        asked, rows, now = [], {}, time.monotonic()
         for c in candidates:
-            if c.basis is None or (c.definition.type, c.basis) in asked:
+            kind = c.definition.type
+            if c.basis is None or (kind, c.basis) in asked or (kind, c.basis) in rows:
                 continue
-            asked.append((c.definition.type, c.basis))
-            if c.definition.type == "BecauseYouWatched":
+            if kind == "BecauseYouWatched":
+                asked.append((kind, c.basis))
                 popularity.queue_scored(pipe, keys.neighbours(self.service, *c.basis), 0, -1)
+                continue
+            cached = _ranked.get((self.service, FACET[kind], c.basis[1]))
+            if cached is not None and cached[0] > now:
+                rows[kind, c.basis] = cached[1]
             else:
-                pipe.zrange(keys.facet(self.service, FACET[c.definition.type], c.basis[1]), 0,
-                            FACET_ITEMS - 1, desc=True)  # fmt: skip
+                asked.append((kind, c.basis))
+                pipe.zrange(keys.facet(self.service, FACET[kind], c.basis[1]), 0, FACET_ITEMS - 1, desc=True)
         pipe.hmget(keys.section_instances(self.service, self.user), [f"k:{c.key}" for c in candidates])
         *replies, ids = pipe.execute()
-        rows = {}
-        facet_members = set()
+        facets = {}
         for (kind, basis), reply in zip(asked, replies, strict=True):
             if kind == "BecauseYouWatched":
                 rows[kind, basis] = [m for m, _ in popularity.scored(reply)]
             else:
-                rows[kind, basis] = reply
-                facet_members.update(reply)
-        users_of: dict[str, int] = {}
-        if facet_members:
-            ordered = sorted(facet_members)
-            counts = self.r.hmget(keys.item_users(self.service), ordered)
-            users_of = {m: int(n) for m, n in zip(ordered, counts, strict=True) if n}
-        return rows, {c.key: i for c, i in zip(candidates, ids, strict=True) if i}, users_of
+                facets[kind, basis] = reply
+        if facets:
+            rows.update(self._rank(facets, now))
+        return rows, {c.key: i for c, i in zip(candidates, ids, strict=True) if i}
+
+    def _rank(self, facets: dict[tuple[str, tuple[str, str]], list[str]], now: float) -> dict:
+        """Facets' items ranked by how many users have had them (newest first among equals),
+        remembered a little while: they are the same for every user."""
+        members = sorted({m for found in facets.values() for m in found})
+        counts = dict(zip(members, self.r.hmget(keys.item_users(self.service), members), strict=True))
+        if len(_ranked) + len(facets) > RANKED_MAX:
+            _ranked.clear()
+        ranked = {}
+        for (kind, basis), found in facets.items():
+            ranked[kind, basis] = sorted(found, key=lambda m: -int(counts[m] or 0))
+            _ranked[self.service, FACET[kind], basis[1]] = (now + DESCRIBED_SECONDS, ranked[kind, basis])
+        return ranked
 
     def _boosts(self, boosts, ids_of: dict[str, str]) -> dict[str, float]:
         """Instance id -> its boost now, for the candidates that have one."""
@@ -463,7 +492,7 @@ class _Reader:
             for (i, b), s in zip(wanted, since, strict=True)
         }
 
-    def _row(self, c: _Candidate, user: _User, rows, users_of, used: set[str]) -> list[str] | None:
+    def _row(self, c: _Candidate, user: _User, rows, used: set[str]) -> list[str] | None:
         """The instance's items, none of `used` (None: a URL section, whose items are not ours)."""
         kind, size = c.definition.type, self.found.items
         if kind == sections.URL:
@@ -475,8 +504,7 @@ class _Reader:
         elif kind == "BecauseYouWatched":
             pool, skip = rows[kind, c.basis], user.had | {f"{c.basis[0]}|{c.basis[1]}"}
         else:
-            pool = sorted(rows[kind, c.basis], key=lambda m: -users_of.get(m, 0))
-            skip = user.had
+            pool, skip = rows[kind, c.basis], user.had
         items = []
         for member in pool:
             if member not in skip and member not in used and not member.startswith(f"{ITEM_TYPE}|"):
@@ -485,7 +513,7 @@ class _Reader:
                     break
         return items
 
-    def _walk(self, candidates, user: _User, rows, ids_of, users_of, boost_of, wanted) -> Built:
+    def _walk(self, candidates, user: _User, rows, ids_of, boost_of, wanted) -> Built:
         """The instances in display order, with their rows; then ids for those without."""
 
         def score(c: _Candidate) -> float:
@@ -505,7 +533,7 @@ class _Reader:
             c = pinned.pop(0) if take_pinned else free.pop(0)
             if per_def[c.definition.id] >= c.definition.count:
                 continue
-            items = self._row(c, user, rows, users_of, used)
+            items = self._row(c, user, rows, used)
             if items == []:
                 continue
             per_def[c.definition.id] += 1
@@ -513,7 +541,7 @@ class _Reader:
             shown.append((c, items))
         wanted_row = None
         if wanted is not None and all(c.key != wanted.key for c, _ in shown):
-            wanted_row = (wanted, self._row(wanted, user, rows, users_of, used))
+            wanted_row = (wanted, self._row(wanted, user, rows, used))
         missing = [c for c, _ in shown if c.key not in ids_of]
         if missing:
             ids_of.update(self._assign([c.key for c in missing]))

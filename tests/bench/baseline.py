@@ -39,3 +39,8 @@ def list_bookmarks(apikey: str, uid: str):
 @app.get("/api/1/<apikey>/recommend/<uid>/")
 def recommend(apikey: str, uid: str):
     return Response('{"items":[]}', mimetype="application/json")
+
+
+@app.get("/api/1/<apikey>/sectionlist/user/<uid>/")
+def section_list(apikey: str, uid: str):
+    return Response('{"sections":[]}', mimetype="application/json")
