@@ -264,6 +264,36 @@ def leave_old_places(r, service: str, moves: list[tuple[Item, list[str]]]) -> No
         pipe.execute()
 
 
+def reindex(r, service: str, *, batch_size: int = 500) -> int:
+    """Give the service's items stored before the category and cast indexes existed their
+    place in them (and the fields sections read); returns how many items needed it. Run
+    once after upgrading; running it again finds nothing to do."""
+    prefix, suffix = keys.catalog_item(service, "", "").split("||", 1)
+    done = 0
+    found = list(r.scan_iter(match=keys.catalog_item(service, "*", "*"), count=1000))
+    for first in range(0, len(found), batch_size):
+        chunk = found[first : first + batch_size]
+        pipe = r.pipeline(transaction=False)
+        for key in chunk:
+            pipe.hmget(key, "doc", "updated_ms", *FACETS)
+        pipe_out = r.pipeline(transaction=False)
+        for key, (doc, updated, *facets) in zip(chunk, pipe.execute(), strict=True):
+            if doc is None or all(text is not None for text in facets):
+                continue
+            item_type, _, item_id = key[len(prefix) + 1 : -len(suffix)].partition("|")
+            values = facets_of(exactjson.loads(doc))
+            member = f"{item_type}|{item_id}"
+            for facet in FACETS:  # NX: a write since the read has put its own
+                pipe_out.hsetnx(key, facet, _facet_text(values[facet]))
+            for facet in FACETS:
+                for value in values[facet]:
+                    pipe_out.zadd(keys.facet(service, facet, value), {member: int(updated or 0)})
+            done += 1
+        if pipe_out:
+            pipe_out.execute()
+    return done
+
+
 def get(r, service: str, item_type: str, item_id: str) -> str | None:
     """The item's JSON text as the API shows it, or None."""
     ids.item_type(item_type)

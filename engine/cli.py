@@ -237,6 +237,17 @@ def _import_items(path: Path, service: str, settings: Settings) -> int:
     return 0
 
 
+def catalog_command(args: argparse.Namespace, settings: Settings) -> int:
+    """tanktop catalog reindex --service S."""
+    from engine import catalog
+
+    ids.service_name(args.service, "--service")
+    with open_redis(settings) as r:
+        done = catalog.reindex(r, args.service)
+    print(f"indexed the categories and cast of {done:,} items", file=sys.stderr)
+    return 0
+
+
 def eval_command(args: argparse.Namespace) -> int:
     """Recommendation quality on MovieLens 100K, in a Redis of its own (a temporary one
     unless --redis-url names an empty one)."""
@@ -327,6 +338,13 @@ def parser() -> argparse.ArgumentParser:
         "file", help="one JSON object a line, as PUT item/ takes, with item_type and item_id"
     )
     items_import.add_argument("--service", required=True, help="the service the items belong to")
+    catalog_parser = commands.add_parser("catalog", help="catalogue upkeep").add_subparsers(
+        dest="action", required=True
+    )
+    reindex = catalog_parser.add_parser(
+        "reindex", help="index the categories and cast of items stored before section lists (once)"
+    )
+    reindex.add_argument("--service", required=True, help="the service whose catalogue to index")
     evaluate = commands.add_parser("eval", help="measure recommendation quality").add_subparsers(
         dest="dataset", required=True
     )
@@ -348,6 +366,8 @@ def main(argv: list[str] | None = None) -> int:
             return import_command(args, settings)
         if args.command == "eval":
             return eval_command(args)
+        if args.command == "catalog":
+            return catalog_command(args, settings)
         return keys_command(args, settings)
     except (errors.EngineError, SettingsError, servers.ServerError) as error:
         print(f"tanktop: {getattr(error, 'message', error)}", file=sys.stderr)

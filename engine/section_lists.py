@@ -128,9 +128,10 @@ def _no_instance(user: str, instance_id: str) -> errors.NotFound:
 def record(
     r, service: str, made: Sequence[events.Event], *, log_max: int = events.LOG_MAX
 ) -> dict[int, errors.EngineError]:
-    """Store section events (item type `section`, none a deletion), each moving its
-    instance's boost; returns those refused (by index; nothing of them is stored): an
-    instance id the user was never given, or whose definition is gone. Two round trips."""
+    """Store section events (item type `section`; records move their instance's boost,
+    deletions only leave the list); returns those refused (by index; nothing of them is
+    stored): an instance id the user was never given, or whose definition is gone. Two
+    round trips."""
     if not made:
         return {}
     found = settings(r, service)
@@ -162,8 +163,17 @@ def record(
     if not by_list:
         return refused
     batch = scripts.Batch(r)
+    boosted = {user for (user, event), group in by_list.items()
+               if found.weights.get(event) and any(not e.delete for _, e in group)}  # fmt: skip
+    now = max(e.ms for e in made)
+    for user in sorted(boosted):  # first: boosts the job does not know of are never left behind
+        # GT: an event moves the due time, so the job never unlists a user it boosted meanwhile
+        batch.raw("ZADD", keys.section_boosted(service), "GT", int(now + found.half_life_ms), user)
+    if boosted and service not in _known_services:
+        batch.raw("SADD", keys.section_services(), service)
+    first = len(batch)
     for (user, event), group in by_list.items():
-        lines = "".join(f"{e.item}\t{e.ms}\t{e.value}\n" for _, e in group)
+        lines = "".join(f"{'-' if e.delete else '+'}\t{e.item}\t{e.ms}\t{e.value}\n" for _, e in group)
         weight = found.weights.get(event, 0)
         batch.script(
             _record,
@@ -171,19 +181,12 @@ def record(
              keys.section_boosts(service, user)],
             [f"{ITEM_TYPE}|{event}", weight, int(event == events.RATING), found.half_life_ms, lines],
         )  # fmt: skip
-    boosted = {user for (user, event) in by_list if found.weights.get(event)}
-    now = max(e.ms for e in made)
-    for user in sorted(boosted):
-        # GT: an event moves the due time, so the job never unlists a user it boosted meanwhile
-        batch.raw("ZADD", keys.section_boosted(service), "GT", int(now + found.half_life_ms), user)
-    if boosted and service not in _known_services:
-        batch.raw("SADD", keys.section_services(), service)
     kept = [e for group in by_list.values() for _, e in group]
     events.queue_log(batch, service, kept, log_max, True)
     results = batch.execute()
     if boosted:
         _known_services.add(service)
-    for group, done in zip(by_list.values(), results, strict=False):
+    for group, done in zip(by_list.values(), results[first:], strict=False):
         for (index, e), result in zip(group, done, strict=True):
             if result == -1:  # the user was purged between the two round trips
                 refused[index] = _no_instance(e.user, e.item)
@@ -305,6 +308,7 @@ class _Reader:
 
     def build(self, wanted_id: str | None = None) -> Built:
         r, service, user = self.r, self.service, self.user
+        self.wanted_id = wanted_id
         instances_key = keys.section_instances(service, user)
         pipe = r.pipeline(transaction=False)
         pipe.hgetall(keys.section_defs(service))
@@ -315,10 +319,12 @@ class _Reader:
         popularity.queue_scored(pipe, keys.section_boosts(service, user), "-inf", "+inf", by_score=True)
         if wanted_id is not None:
             pipe.hget(instances_key, f"i:{wanted_id}")
-        stored, deletions, cleaned, lists, history, boosts, *wanted_key = pipe.execute()
+        pipe.get(keys.section_def_ids(service))
+        stored, deletions, cleaned, lists, history, boosts, *wanted_key, highest = pipe.execute()
         definitions = _definitions(stored)
-        if (deletions or "0") != (cleaned or "0"):
-            self._clean(definitions, deletions or "0")
+        self.deletions = deletions or "0"
+        if cleaned is not None and cleaned != self.deletions:
+            self._clean(definitions, highest or "0")
         by_id = {d.id: d for d in definitions}
         wanted = None
         if wanted_id is not None:
@@ -347,11 +353,11 @@ class _Reader:
         basis = (basis_type, basis_id) if def_type in sections.WITH_BASIS else None
         return _Candidate(definition, -1, basis, key)
 
-    def _clean(self, definitions: list[_Def], deletions: str) -> None:
+    def _clean(self, definitions: list[_Def], highest: str) -> None:
         """Drop the user's instances of deleted definitions (after a deletion, once)."""
         found = self.found
         live = " ".join(f"{d.id}|{d.type}" for d in definitions)
-        args = [self.now_ms, found.half_life_ms, FADED, live, deletions]
+        args = [self.now_ms, found.half_life_ms, FADED, live, self.deletions, highest]
         keys_ = [
             keys.section_instances(self.service, self.user),
             keys.section_boosts(self.service, self.user),
@@ -542,6 +548,8 @@ class _Reader:
         wanted_row = None
         if wanted is not None and all(c.key != wanted.key for c, _ in shown):
             wanted_row = (wanted, self._row(wanted, user, rows, used))
+        if wanted is not None:  # its id, even should a purge have just taken it
+            ids_of.setdefault(wanted.key, self.wanted_id)
         missing = [c for c, _ in shown if c.key not in ids_of]
         if missing:
             ids_of.update(self._assign([c.key for c in missing]))
@@ -571,8 +579,8 @@ class _Reader:
         for instance_id in reserved:
             pipe.hset(keys.section_owners(service, instance_id), str(instance_id), self.user)
         pipe.execute()
-        lines = "".join(f"{key}\t{i}\n" for key, i in zip(instance_keys, reserved, strict=True))
-        given = _assign(r, [keys.section_instances(service, self.user)], [lines])
+        pairs = [part for key, i in zip(instance_keys, reserved, strict=True) for part in (key, i)]
+        given = _assign(r, [keys.section_instances(service, self.user)], [self.deletions, *pairs])
         unused = [i for i in reserved if str(i) not in given]
         if unused:  # another request gave these instances their ids first
             forget_owners(r, service, unused)
@@ -632,24 +640,32 @@ def services_with_boosts(r) -> list[str]:
     return sorted(r.smembers(keys.section_services()))
 
 
-def compact(r, service: str, *, now_ms: int, chunk: int = 500) -> int:
+def compact(r, service: str, *, now_ms: int, chunk: int = 500, budget_s: float = 60.0) -> int:
     """Rewrite the boosts of users due a compaction as of now, dropping faded ones and the
-    instances of deleted definitions; returns how many users were visited. A user whose
-    boosts are all gone leaves the job's list; the others come back a half-life later."""
+    instances of deleted definitions, for up to `budget_s` seconds (the next run goes on);
+    returns how many users were visited. A user whose boosts are all gone leaves the job's
+    list; the others come back a half-life later."""
     found = settings(r, service)
     boosted = keys.section_boosted(service)
-    pipe = r.pipeline(transaction=False)
-    pipe.hgetall(keys.section_defs(service))
-    pipe.get(keys.section_def_deletions(service))
-    pipe.zrange(boosted, "-inf", now_ms, byscore=True, offset=0, num=chunk, withscores=True)
-    live, deletions, due = pipe.execute()
-    live_text = " ".join(f"{d.id}|{d.type}" for d in _definitions(live))
-    for user, when in due:
-        keys_ = [keys.section_instances(service, user), keys.section_boosts(service, user)]
-        left, *dropped = _compact(r, keys_, [now_ms, found.half_life_ms, FADED, live_text, deletions or "0"])
-        forget_owners(r, service, dropped)
-        if left:
-            r.zadd(boosted, {user: int(now_ms + found.half_life_ms)}, xx=True)
-        else:
-            _unlist(r, [boosted], [user, int(when)])
-    return len(due)
+    started, visited = time.monotonic(), 0
+    while time.monotonic() - started < budget_s:
+        pipe = r.pipeline(transaction=False)
+        pipe.hgetall(keys.section_defs(service))
+        pipe.get(keys.section_def_deletions(service))
+        pipe.get(keys.section_def_ids(service))
+        pipe.zrange(boosted, "-inf", now_ms, byscore=True, offset=0, num=chunk, withscores=True)
+        live, deletions, highest, due = pipe.execute()
+        live_text = " ".join(f"{d.id}|{d.type}" for d in _definitions(live))
+        args = [now_ms, found.half_life_ms, FADED, live_text, deletions or "0", highest or "0"]
+        for user, when in due:
+            keys_ = [keys.section_instances(service, user), keys.section_boosts(service, user)]
+            left, *dropped = _compact(r, keys_, args)
+            forget_owners(r, service, dropped)
+            if left:
+                r.zadd(boosted, {user: int(now_ms + found.half_life_ms)}, xx=True)
+            else:
+                _unlist(r, [boosted], [user, int(when)])
+        visited += len(due)
+        if len(due) < chunk:
+            break
+    return visited

@@ -9,10 +9,17 @@
     ARGV[3] a boost smaller than this in size is dropped
     ARGV[4] the definitions that exist, "<id>|<type>", space-separated (an instance of a
             definition whose type changed is gone too)
-    ARGV[5] the service's deletion count now
-  Returns {how many boosts are left, the instance ids dropped with their definitions...}
+    ARGV[5] the service's deletion count when ARGV[4] was read
+    ARGV[6] the highest definition id when ARGV[4] was read (newer ones are live)
+  Returns {how many boosts are left, the instance ids dropped with their definitions...};
+  {0} when the user has no instances (a purged user: nothing is written)
 ]]
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  redis.call('DEL', KEYS[2])
+  return {0}
+end
 local now, half_life, least = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local highest = tonumber(ARGV[6])
 local live = {}
 for def in string.gmatch(ARGV[4], '%S+') do
   live[def] = true
@@ -23,7 +30,7 @@ for i = 1, #fields, 2 do
   local field, instance = fields[i], fields[i + 1]
   if string.sub(field, 1, 2) == 'i:' then
     local def = string.match(instance, '^([^|]*|[^|]*)')
-    if not live[def] then
+    if not live[def] and tonumber(string.match(def, '^[^|]*')) <= highest then
       local id = string.sub(field, 3)
       redis.call('HDEL', KEYS[1], field, 'k:' .. instance, 't:' .. id)
       redis.call('ZREM', KEYS[2], id)

@@ -1,7 +1,7 @@
 --[[
   record_section_events: record events of one list of one user on section instances (item
   type "section"), each moving the instance's boost by the event's weight once it is
-  stored. A boost decays towards 0, halving every half-life; it is brought to the event's
+  stored (a boost stays within +-1e9). A boost decays towards 0, halving every half-life; it is brought to the event's
   time before the weight is added (a late event adds its weight as of the newest change).
     KEYS[1] times      ZSET  instance id -> ms while in the list | -(ms + 1) once deleted
     KEYS[2] values     HASH  instance id -> value (number text), for events that have one
@@ -12,32 +12,35 @@
     ARGV[2] the event's weight ('0' moves nothing)
     ARGV[3] 1 when the weight is multiplied by the event's value (ratings), else 0
     ARGV[4] the half-life (ms)
-    ARGV[5] the events, one a line ("\n" after each), three tab-separated fields a line:
-            instance id, event time (ms), value ('' for none)
+    ARGV[5] the events, one a line ("\n" after each), four tab-separated fields a line:
+            op ('+' record, '-' delete: moves nothing), instance id, event time (ms),
+            value ('' for none)
   Returns an array with, per event, 1 stored | 0 older than what is stored (unchanged) |
   -1 no such instance of this user (nothing stored)
 ]]
 --- @include "byte_before"
 --- @include "apply_event"
+local LIMIT = 1e9  -- a boost stays within this either way
 local weight, by_value, half_life = tonumber(ARGV[2]), ARGV[3] == '1', tonumber(ARGV[4])
 local done = {}
-for id, ms, value in string.gmatch(ARGV[5], '([^\t]*)\t([^\t]*)\t([^\n]*)\n') do
+for op, id, ms, value in string.gmatch(ARGV[5], '([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\n]*)\n') do
   ms = tonumber(ms)
   local result = -1
   if redis.call('HEXISTS', KEYS[4], 'i:' .. id) == 1 then
-    result = apply_event(KEYS[1], KEYS[2], KEYS[3], ARGV[1], '+', id, ms, value)
+    result = apply_event(KEYS[1], KEYS[2], KEYS[3], ARGV[1], op, id, ms, value)
     local moved = weight
     if by_value then
       moved = weight * (tonumber(value) or 0)
     end
-    if result == 1 and moved ~= 0 then
+    if result == 1 and op == '+' and moved ~= 0 then
       local boost = tonumber(redis.call('ZSCORE', KEYS[5], id) or '0')
       local since = tonumber(redis.call('HGET', KEYS[4], 't:' .. id) or ms)
       if ms > since then
         boost = boost * 2 ^ ((since - ms) / half_life)
         since = ms
       end
-      redis.call('ZADD', KEYS[5], string.format('%.17g', boost + moved), id)
+      boost = math.max(-LIMIT, math.min(LIMIT, boost + moved))  -- huge ratings stay finite
+      redis.call('ZADD', KEYS[5], string.format('%.17g', boost), id)
       redis.call('HSET', KEYS[4], 't:' .. id, string.format('%d', since))
     end
   end

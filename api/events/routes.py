@@ -42,13 +42,18 @@ def record_event(uid: str, event: str, itemtype: str, itemid: str, value: str | 
 
 
 @bp.delete("/event/<id:uid>/<id:event>/<id:itemtype>/<id:itemid>/")
-@operation("Delete an event, or remove an item from a list.", query=(schemas.TS,), responses=_NO_CONTENT)
+@operation(
+    "Delete an event, or remove an item from a list.",
+    query=(schemas.TS,),
+    responses={**_NO_CONTENT, 404: ("A section instance the user was not given.", "Error")},
+)
 def delete_event(uid: str, event: str, itemtype: str, itemid: str):
-    """204 even when the item was not there; an event older than the deletion cannot undo it."""
+    """204 even when the item was not there (a section instance must be the user's: 404);
+    an event older than the deletion cannot undo it."""
     made = events.make(
         uid, event, itemtype, itemid, None, request.args.get("ts"), now_ms=now_ms(), delete=True
     )
-    events.apply(redis(), service(), [made], log_max=_log_max())
+    intake.delete(redis(), service(), made, log_max=_log_max())
     return no_content()
 
 

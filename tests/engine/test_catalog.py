@@ -163,3 +163,29 @@ def test_malformed_guides_are_refused(r, doc):
     with pytest.raises(errors.InvalidValue):
         catalog.put_schedule(r, "acme", "bbc1", doc, now_ms=NOW)
     assert catalog.get_schedule(r, "acme", "bbc1") is None
+
+
+def test_items_leave_and_join_category_and_cast_indexes_as_they_change(r):
+    put(r, "movie", "1", {"categories": ["Drama", "Comedy"], "cast": ["Ann"]})
+    put(r, "movie", "2", {"categories": ["Drama"]})
+    assert r.zrange(keys.facet("acme", "categories", "Drama"), 0, -1) == ["movie|1", "movie|2"]
+    put(r, "movie", "1", {"categories": ["Comedy"], "cast": []})
+    assert r.zrange(keys.facet("acme", "categories", "Drama"), 0, -1) == ["movie|2"]
+    assert r.zrange(keys.facet("acme", "categories", "Comedy"), 0, -1) == ["movie|1"]
+    assert not r.exists(keys.facet("acme", "cast", "Ann"))
+    assert notifications.delete_item(r, "acme", "movie", "1")
+    assert not r.exists(keys.facet("acme", "categories", "Comedy"))
+
+
+def test_reindex_indexes_items_stored_before_the_indexes_existed(r):
+    put(r, "movie", "1", {"categories": ["Drama"], "cast": ["Ann"]})
+    put(r, "movie", "2", {"name": "No facets"})
+    put(r, "movie", "1", {"categories": ["Drama"], "cast": ["Ann"]}, service="other")
+    item = keys.catalog_item("acme", "movie", "1")
+    r.hdel(item, *catalog.FACETS)  # as an item written before them
+    r.delete(keys.facet("acme", "categories", "Drama"), keys.facet("acme", "cast", "Ann"))
+    assert catalog.reindex(r, "acme", batch_size=1) == 1
+    assert r.zrange(keys.facet("acme", "categories", "Drama"), 0, -1) == ["movie|1"]
+    assert r.zrange(keys.facet("acme", "cast", "Ann"), 0, -1) == ["movie|1"]
+    assert r.hget(item, "categories") == '["Drama"]'
+    assert catalog.reindex(r, "acme") == 0

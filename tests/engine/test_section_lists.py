@@ -253,3 +253,58 @@ def test_a_purge_forgets_the_users_sections(r):
     assert r.zcard(keys.section_boosted(SVC)) == 0
     with pytest.raises(errors.NotFound):
         section_lists.section(r, SVC, str(because["id"]), now_ms=T0)
+
+
+def test_huge_ratings_keep_boosts_finite(r):
+    define(r, **EDITORS)
+    [editors] = views(r, "bob")
+    for n, rating in enumerate(("1e300", "1e300", "-1e300", "1e300")):
+        assert not record(r, "bob", "rated", "section", str(editors["id"]), rating, ms=T0 + n)
+    assert views(r, "bob", T0 + 10)[0]["score"] == pytest.approx(1e9 + 50)
+
+
+def test_deleting_a_section_event_checks_the_instance_and_leaves_the_score(r):
+    define(r, **EDITORS)
+    [editors] = views(r, "bob")
+    record(r, "bob", "consumed", "section", str(editors["id"]))
+    before = snapshot(r)
+    for user, instance in (("bob", "424242"), ("ann", str(editors["id"]))):
+        with pytest.raises(errors.NotFound):
+            intake.delete(
+                r, SVC, events.make(user, "consumed", "section", instance, now_ms=T0 + 1, delete=True)
+            )
+    assert snapshot(r) == before
+    intake.delete(
+        r, SVC, events.make("bob", "consumed", "section", str(editors["id"]), now_ms=T0 + 1, delete=True)
+    )
+    assert events.values_of(r, SVC, "bob", "consumed", "section", [str(editors["id"])]) == {}
+    assert views(r, "bob", T0 + 1)[0]["score"] == pytest.approx(55)
+
+
+@pytest.mark.parametrize("name", ["Sci\tFi", "Sci\nFi", "Sci|Fi {0} }{", "x" * 500])
+def test_any_category_name_makes_a_working_section(r, name):
+    put(r, "movie", "1", name="One", categories=[name])
+    put(r, "movie", "2", name="Two", categories=[name])
+    define(r, type="Category", weight=1, name="More {0}")
+    record(r, "bob", "seen", "movie", "1")
+    [row] = views(r, "bob")
+    assert row["name"] == f"More {name}" and row["basis"] == {"item_type": "category", "item_id": name}
+    assert views(r, "bob")[0]["id"] == row["id"]
+    user, found = section_lists.section(r, SVC, str(row["id"]), now_ms=T0)
+    assert (user, found.items) == ("bob", [("movie", "2")])
+
+
+def test_compaction_keeps_instances_of_definitions_made_after_it_read_them(r):
+    define(r, **EDITORS)
+    [editors] = views(r, "bob")
+    record(r, "bob", "consumed", "section", str(editors["id"]))
+    sections.delete(r, SVC, sections.create(r, SVC, {**EDITORS, "name": "Gone"})["id"])
+    live = "1|URL"
+    keys_ = [keys.section_instances(SVC, "bob"), keys.section_boosts(SVC, "bob")]
+    args = [T0, 14 * DAY, section_lists.FADED, live, "1", "2"]
+    # a definition 3 made (and shown to bob) after the job read definitions 1 and 2
+    newer = define(r, type="URL", weight=1, url="/n/", name="New")
+    ids_before = {v["name"]: v["id"] for v in views(r, "bob")}
+    section_lists._compact(r, keys_, args)
+    assert {v["name"]: v["id"] for v in views(r, "bob")} == ids_before
+    assert newer == "3"

@@ -122,3 +122,15 @@ def test_import_items_stores_good_lines_and_reports_bad_ones(redis_env, capsys, 
     assert redis_env.exists(keys.catalog_item("acme", "movie", "2499"))
     assert not redis_env.exists(keys.catalog_item("acme", "movie", "bad"))
     assert "line 21: not JSON" in (tmp_path / "items.ndjson.rejected").read_text()
+
+
+def test_catalog_reindex_indexes_older_items(redis_env, capsys):
+    from engine import catalog, notifications
+
+    item = catalog.validate("movie", "1", {"categories": ["Drama"]})
+    notifications.put_items(redis_env, "acme", [item], now_ms=cli.now_ms())
+    redis_env.hdel(keys.catalog_item("acme", "movie", "1"), *catalog.FACETS)
+    code, _, err = run(capsys, "catalog", "reindex", "--service", "acme")
+    assert code == 0 and "1 items" in err
+    assert redis_env.hget(keys.catalog_item("acme", "movie", "1"), "categories") == '["Drama"]'
+    assert run(capsys, "catalog", "reindex", "--service", "Bad Name")[0] == 2
