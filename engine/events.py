@@ -153,11 +153,14 @@ def _from_line(line: Any, now_ms: int) -> Event:
     value, event = line.get("value"), line["event"]
     if isinstance(value, str) and isinstance(event, str) and event not in TIME_VALUE:
         raise errors.InvalidValue("value must be a JSON number", fields={"value": ["not a number"]})
+    item = line["item_id"]
+    if type(item) is int and 0 <= item < 10**15:  # as the API shows decimal ids (section instances)
+        item = str(item)
     return make(
         line["user_id"],
         line["event"],
         line["item_type"],
-        line["item_id"],
+        item,
         value,
         line.get("ts"),
         now_ms=now_ms,

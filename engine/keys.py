@@ -140,8 +140,9 @@ def rec_history(service: str, uid: str) -> str:
 
 
 def section_instances(service: str, uid: str) -> str:
-    """HASH the user's section instances: "k:<def>|<basis type>|<basis id>" -> instance id,
-    "i:<id>" -> "<def>|<basis type>|<basis id>" (basis '' for types without one), "t:<id>"
+    """HASH the user's section instances: "k:<instance>" -> instance id, "i:<id>" ->
+    <instance>, which is "<def>|<type>|<epoch>|<basis type>|<basis id>" (basis '' for
+    types without one), "t:<id>"
     -> when its boost was last changed (ms), "g" -> section_def_deletions when last
     cleaned. No TTL."""
     return f"{PREFIX}:{user_tag(service, uid)}:sections"
@@ -253,6 +254,12 @@ def section_def_deletions(service: str) -> str:
     """STRING how many section definitions have been deleted (INCR): a user whose instances
     were last cleaned at a lower count may hold instances of deleted ones. No TTL."""
     return f"{PREFIX}:{service_tag(service)}:sectiondef-deletions"
+
+
+def section_def_epochs(service: str) -> str:
+    """HASH section definition id -> its epoch: the deletion count when its type last
+    changed (absent: 0). Instance keys carry it, so a change of type retires them. No TTL."""
+    return f"{PREFIX}:{service_tag(service)}:sectiondef-epochs"
 
 
 def section_config(service: str) -> str:

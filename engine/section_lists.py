@@ -31,6 +31,7 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any, NamedTuple
+from urllib.parse import quote
 
 from engine import errors, events, exactjson, ids, keys, popularity, scripts, sections, tuning, weights
 from engine.catalog import id_value
@@ -137,12 +138,12 @@ def record(
     found = settings(r, service)
     users = sorted({e.user for e in made})
     pipe = r.pipeline(transaction=False)
-    pipe.hgetall(keys.section_defs(service))
+    _queue_definitions(pipe, service)
     for user in users:
         asked = sorted({e.item for e in made if e.user == user})
         pipe.hmget(keys.section_instances(service, user), [f"i:{item}" for item in asked])
-    stored, *mapped = pipe.execute()
-    live = {f"{d.id}|{d.type}" for d in _definitions(stored)}
+    stored, epochs, *mapped = pipe.execute()
+    live = {d.token for d in _definitions(stored, epochs)}
     instances = {}
     for user, replies in zip(users, mapped, strict=True):
         asked = sorted({e.item for e in made if e.user == user})
@@ -153,7 +154,7 @@ def record(
         text = instances[e.user, e.item]
         if text is None:
             refused[index] = _no_instance(e.user, e.item)
-        elif "|".join(text.split("|", 2)[:2]) not in live:
+        elif "|".join(text.split("|", 3)[:3]) not in live:
             refused[index] = errors.NotFound(
                 f"section instance {e.item}'s definition was deleted or changed type",
                 fields={"item_id": ["its section definition was deleted or changed type"]},
@@ -208,13 +209,19 @@ class _Def(NamedTuple):
     count: int
     name: str
     url: str | None
+    epoch: str  # the deletion count when its type last changed ("0": never)
+
+    @property
+    def token(self) -> str:
+        """What its instances' keys start with: a deleted or retyped one matches no more."""
+        return f"{self.id}|{self.type}|{self.epoch}"
 
 
 class _Candidate(NamedTuple):
     definition: _Def
     rank: int  # of the basis among the definition's
     basis: tuple[str, str] | None  # (basis type, basis id)
-    key: str  # "<def id>|<def type>|<basis type>|<basis id>"
+    key: str  # "<def id>|<def type>|<def epoch>|<basis type>|<basis id>"
 
     @property
     def pinned(self) -> bool:
@@ -223,7 +230,7 @@ class _Candidate(NamedTuple):
 
 def _key(definition: _Def, basis: tuple[str, str] | None) -> str:
     basis_type, basis_id = basis or ("", "")
-    return f"{definition.id}|{definition.type}|{basis_type}|{basis_id}"
+    return f"{definition.token}|{basis_type}|{basis_id}"
 
 
 class Shown(NamedTuple):
@@ -244,7 +251,7 @@ class Shown(NamedTuple):
             basis = {"item_type": basis_type, "item_id": id_value(basis_id) if basis_type not in
                      BASIS_TYPE.values() else basis_id}  # fmt: skip
         name = d.name.replace("{0}", self.basis_name) if self.basis_name is not None else d.name
-        url = d.url.replace("{0}", user) if d.url is not None else f"{section_url}{self.id}/"
+        url = d.url.replace("{0}", quote(user, safe="")) if d.url is not None else f"{section_url}{self.id}/"
         score = self.score if not d.weight < 0 else d.weight
         return {"id": int(self.id), "type": d.type, "score": _plain(score), "basis": basis, "name": name,
                 "url": url}  # fmt: skip
@@ -255,13 +262,19 @@ def _plain(number: float) -> int | float:
     return int(number) if number.is_integer() and abs(number) < 1e15 else number
 
 
-def _definitions(stored: dict[str, str]) -> list[_Def]:
+def _definitions(stored: dict[str, str], epochs: dict[str, str]) -> list[_Def]:
     found = []
     for order, def_id in enumerate(sorted(stored, key=int)):
         doc = exactjson.loads(stored[def_id])
         found.append(_Def(def_id, order, doc["type"], float(doc["weight"]), int(doc["count"]), doc["name"],
-                          doc.get("url")))  # fmt: skip
+                          doc.get("url"), epochs.get(def_id, "0")))  # fmt: skip
     return found
+
+
+def _queue_definitions(pipe, service: str) -> None:
+    """The definitions' reads (two replies, for _definitions)."""
+    pipe.hgetall(keys.section_defs(service))
+    pipe.hgetall(keys.section_def_epochs(service))
 
 
 class _User(NamedTuple):
@@ -311,7 +324,7 @@ class _Reader:
         self.wanted_id = wanted_id
         instances_key = keys.section_instances(service, user)
         pipe = r.pipeline(transaction=False)
-        pipe.hgetall(keys.section_defs(service))
+        _queue_definitions(pipe, service)
         pipe.get(keys.section_def_deletions(service))
         pipe.hget(instances_key, "g")
         pipe.smembers(keys.event_lists(service, user))
@@ -320,8 +333,8 @@ class _Reader:
         if wanted_id is not None:
             pipe.hget(instances_key, f"i:{wanted_id}")
         pipe.get(keys.section_def_ids(service))
-        stored, deletions, cleaned, lists, history, boosts, *wanted_key, highest = pipe.execute()
-        definitions = _definitions(stored)
+        stored, epochs, deletions, cleaned, lists, history, boosts, *wanted_key, highest = pipe.execute()
+        definitions = _definitions(stored, epochs)
         self.deletions = deletions or "0"
         if cleaned is not None and cleaned != self.deletions:
             self._clean(definitions, highest or "0")
@@ -341,9 +354,9 @@ class _Reader:
     def _wanted(self, wanted_id: str, key: str | None, by_id: dict[str, _Def]) -> _Candidate:
         if key is None:
             raise errors.NotFound(f"no section instance {wanted_id}")
-        def_id, def_type, basis_type, basis_id = key.split("|", 3)
+        def_id, def_type, epoch, basis_type, basis_id = key.split("|", 4)
         definition = by_id.get(def_id)
-        if definition is None or definition.type != def_type:
+        if definition is None or definition.token != f"{def_id}|{def_type}|{epoch}":
             raise errors.NotFound(f"section instance {wanted_id}'s definition was deleted or changed type")
         if def_type == sections.URL:
             raise errors.NotFound(
@@ -356,7 +369,7 @@ class _Reader:
     def _clean(self, definitions: list[_Def], highest: str) -> None:
         """Drop the user's instances of deleted definitions (after a deletion, once)."""
         found = self.found
-        live = " ".join(f"{d.id}|{d.type}" for d in definitions)
+        live = " ".join(d.token for d in definitions)
         args = [self.now_ms, found.half_life_ms, FADED, live, self.deletions, highest]
         keys_ = [
             keys.section_instances(self.service, self.user),
@@ -650,12 +663,12 @@ def compact(r, service: str, *, now_ms: int, chunk: int = 500, budget_s: float =
     started, visited = time.monotonic(), 0
     while time.monotonic() - started < budget_s:
         pipe = r.pipeline(transaction=False)
-        pipe.hgetall(keys.section_defs(service))
+        _queue_definitions(pipe, service)
         pipe.get(keys.section_def_deletions(service))
         pipe.get(keys.section_def_ids(service))
         pipe.zrange(boosted, "-inf", now_ms, byscore=True, offset=0, num=chunk, withscores=True)
-        live, deletions, highest, due = pipe.execute()
-        live_text = " ".join(f"{d.id}|{d.type}" for d in _definitions(live))
+        stored, epochs, deletions, highest, due = pipe.execute()
+        live_text = " ".join(d.token for d in _definitions(stored, epochs))
         args = [now_ms, found.half_life_ms, FADED, live_text, deletions or "0", highest or "0"]
         for user, when in due:
             keys_ = [keys.section_instances(service, user), keys.section_boosts(service, user)]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlsplit
 
 from engine import errors, exactjson, keys, scripts
 
@@ -33,8 +34,19 @@ _replace = scripts.load("replace_section_def")
 _delete = scripts.load("delete_section_def")
 
 
-_URL_STARTS = ("http://", "https://", "/")
 _INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
+
+
+def _url_shape(text: str) -> bool:
+    """An http(s) URL with a host, or a path on this host ("//host/x" is another host)."""
+    if text.startswith("/"):
+        return not text.startswith("//")
+    if not text.startswith(("http://", "https://")):
+        return False
+    try:
+        return bool(urlsplit(text).hostname)
+    except ValueError:  # a malformed port or IPv6 literal
+        return False
 
 
 def _template(text: Any, field: str, *, allowed: bool, limit: int, problems: dict[str, list[str]]) -> None:
@@ -44,12 +56,10 @@ def _template(text: Any, field: str, *, allowed: bool, limit: int, problems: dic
         problems[field] = [f"at most {limit} characters"]
     elif not text.isprintable():
         problems[field] = ["must not hold control or format characters (line breaks, NUL, bidi controls)"]
-    elif field == "url" and not (
-        text.isascii()
-        and not any(c.isspace() for c in text)
-        and text.startswith(("http://", "https://", "/"))
-    ):
-        problems[field] = ["must be an http(s) URL or a path starting with /, ASCII without spaces"]
+    elif field == "url" and not (text.isascii() and not any(c.isspace() for c in text) and _url_shape(text)):
+        problems[field] = [
+            "must be an http(s) URL with a host, or a path starting with one /, ASCII without spaces"
+        ]
     else:
         others = [p for p in _PLACEHOLDER.findall(text) if p != "{0}"]
         if others:
@@ -124,7 +134,9 @@ def create(r, service: str, doc: Any) -> dict[str, Any]:
 
 
 def _check_id(section_id: str) -> str:
-    """The id as given out (no leading zeros, no other spelling), or 404."""
+    """The id as given out (no leading zeros, no other spelling), or 404 (400 when empty)."""
+    if not section_id:
+        raise errors.InvalidValue("which definition: sectiondef/<id>/", fields={"id": ["missing"]})
     if not (section_id.isascii() and section_id.isdecimal() and 0 < len(section_id) <= 18) or (
         section_id != str(int(section_id))
     ):
@@ -140,7 +152,11 @@ def replace(r, service: str, section_id: str, doc: Any) -> dict[str, Any]:
             "the id in the body (a string) is not the id in the URL", fields={"id": ["mismatch"]}
         )
     definition = validate(doc, replacing=True)
-    keys_ = [keys.section_defs(service), keys.section_def_deletions(service)]
+    keys_ = [
+        keys.section_defs(service),
+        keys.section_def_deletions(service),
+        keys.section_def_epochs(service),
+    ]
     if not _replace(r, keys_, [section_id, _text(section_id, definition), f'"type":"{definition["type"]}"']):
         raise errors.NotFound(f"no section definition {section_id}")
     return {"id": section_id, **definition}
@@ -149,7 +165,12 @@ def replace(r, service: str, section_id: str, doc: Any) -> dict[str, Any]:
 def delete(r, service: str, section_id: str) -> None:
     """Remove definition `section_id` (404 when there is none)."""
     section_id = _check_id(section_id)
-    if not _delete(r, [keys.section_defs(service), keys.section_def_deletions(service)], [section_id]):
+    keys_ = [
+        keys.section_defs(service),
+        keys.section_def_deletions(service),
+        keys.section_def_epochs(service),
+    ]
+    if not _delete(r, keys_, [section_id]):
         raise errors.NotFound(f"no section definition {section_id}")
 
 

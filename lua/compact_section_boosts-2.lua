@@ -7,8 +7,8 @@
     ARGV[1] now (ms)
     ARGV[2] the half-life (ms)
     ARGV[3] a boost smaller than this in size is dropped
-    ARGV[4] the definitions that exist, "<id>|<type>", space-separated (an instance of a
-            definition whose type changed is gone too)
+    ARGV[4] the definitions that exist, "<id>|<type>|<epoch>", space-separated (an instance
+            of a definition whose type changed since is gone too)
     ARGV[5] the service's deletion count when ARGV[4] was read
     ARGV[6] the highest definition id when ARGV[4] was read (newer ones are live)
   Returns {how many boosts are left, the instance ids dropped with their definitions...};
@@ -29,7 +29,7 @@ local fields = redis.call('HGETALL', KEYS[1])
 for i = 1, #fields, 2 do
   local field, instance = fields[i], fields[i + 1]
   if string.sub(field, 1, 2) == 'i:' then
-    local def = string.match(instance, '^([^|]*|[^|]*)')
+    local def = string.match(instance, '^([^|]*|[^|]*|[^|]*)')
     if not live[def] and tonumber(string.match(def, '^[^|]*')) <= highest then
       local id = string.sub(field, 3)
       redis.call('HDEL', KEYS[1], field, 'k:' .. instance, 't:' .. id)

@@ -1,7 +1,7 @@
 --[[
   record_section_events: record events of one list of one user on section instances (item
   type "section"), each moving the instance's boost by the event's weight once it is
-  stored (a boost stays within +-1e9). A boost decays towards 0, halving every half-life; it is brought to the event's
+  stored (a boost stays within +-1e6). A boost decays towards 0, halving every half-life; it is brought to the event's
   time before the weight is added (a late event adds its weight as of the newest change).
     KEYS[1] times      ZSET  instance id -> ms while in the list | -(ms + 1) once deleted
     KEYS[2] values     HASH  instance id -> value (number text), for events that have one
@@ -20,7 +20,7 @@
 ]]
 --- @include "byte_before"
 --- @include "apply_event"
-local LIMIT = 1e9  -- a boost stays within this either way
+local LIMIT = 1e6  -- a boost stays within this either way (as a weight does)
 local weight, by_value, half_life = tonumber(ARGV[2]), ARGV[3] == '1', tonumber(ARGV[4])
 local done = {}
 for op, id, ms, value in string.gmatch(ARGV[5], '([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\n]*)\n') do

@@ -116,7 +116,7 @@ def test_a_batch_stores_good_section_events_beside_bad_ones(api):
     because = sections_of(api)[1]["id"]
     lines = [
         {"user_id": "bob", "event": "detail", "item_type": "section", "item_id": "777777"},
-        {"user_id": "bob", "event": "detail", "item_type": "section", "item_id": str(because)},
+        {"user_id": "bob", "event": "detail", "item_type": "section", "item_id": because},  # as shown
         {"user_id": "bob", "event": "seen", "item_type": "movie", "item_id": "1"},
     ]
     answer = body(api.post("events/", json=lines))
@@ -162,3 +162,16 @@ def test_a_user_with_no_definitions_or_history_gets_an_empty_list(api):
     assert sections_of(api, "newbie") == []
     assert api.post("sectiondef/", json={"type": "Watchlist", "name": "Your list"}).status_code == 201
     assert sections_of(api, "newbie") == []
+
+
+def test_a_put_without_an_id_is_400(api):
+    answer = api.put("sectiondef/", json=EDITORS)
+    assert answer.status_code == 400 and body(answer)["error"]["fields"] == {"id": ["missing"]}
+
+
+def test_deleting_section_events_needs_the_users_instance(api):
+    world(api)
+    because = sections_of(api)[1]["id"]
+    assert api.delete("event/bob/detail/section/424242/").status_code == 404
+    assert api.delete(f"event/ann/detail/section/{because}/").status_code == 404
+    assert api.delete(f"event/bob/detail/section/{because}/").status_code == 204

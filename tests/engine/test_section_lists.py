@@ -260,7 +260,7 @@ def test_huge_ratings_keep_boosts_finite(r):
     [editors] = views(r, "bob")
     for n, rating in enumerate(("1e300", "1e300", "-1e300", "1e300")):
         assert not record(r, "bob", "rated", "section", str(editors["id"]), rating, ms=T0 + n)
-    assert views(r, "bob", T0 + 10)[0]["score"] == pytest.approx(1e9 + 50)
+    assert views(r, "bob", T0 + 10)[0]["score"] == pytest.approx(1e6 + 50)
 
 
 def test_deleting_a_section_event_checks_the_instance_and_leaves_the_score(r):
@@ -299,7 +299,7 @@ def test_compaction_keeps_instances_of_definitions_made_after_it_read_them(r):
     [editors] = views(r, "bob")
     record(r, "bob", "consumed", "section", str(editors["id"]))
     sections.delete(r, SVC, sections.create(r, SVC, {**EDITORS, "name": "Gone"})["id"])
-    live = "1|URL"
+    live = "1|URL|0"
     keys_ = [keys.section_instances(SVC, "bob"), keys.section_boosts(SVC, "bob")]
     args = [T0, 14 * DAY, section_lists.FADED, live, "1", "2"]
     # a definition 3 made (and shown to bob) after the job read definitions 1 and 2
@@ -308,3 +308,29 @@ def test_compaction_keeps_instances_of_definitions_made_after_it_read_them(r):
     section_lists._compact(r, keys_, args)
     assert {v["name"]: v["id"] for v in views(r, "bob")} == ids_before
     assert newer == "3"
+
+
+def test_a_change_of_type_retires_instances_for_good(r):
+    put(r, "movie", "1", name="One", categories=["Drama"], cast=["Ann"])
+    put(r, "movie", "2", name="Two", categories=["Drama"], cast=["Ann"])
+    changing = define(r, type="Category", weight=1, name="More {0}")
+    for user in ("u6", "u7"):
+        record(r, user, "seen", "movie", "1")
+    old = {user: views(r, user)[0]["id"] for user in ("u6", "u7")}
+    sections.replace(r, SVC, changing, {"type": "BecauseYouActor", "weight": 1, "name": "Starring {0}"})
+    views(r, "u6")  # read in between: u6's old instance goes then
+    sections.replace(r, SVC, changing, {"type": "Category", "weight": 1, "name": "More {0}"})
+    for user in ("u6", "u7"):
+        [again] = views(r, user)
+        assert again["id"] != old[user]
+        assert record(r, user, "detail", "section", str(old[user]))[0].status == 404
+        with pytest.raises(errors.NotFound):
+            section_lists.section(r, SVC, str(old[user]), now_ms=T0)
+    sections.replace(r, SVC, changing, {"type": "Category", "weight": 5, "name": "More {0}!"})
+    assert views(r, "u7")[0]["id"] == again["id"]  # other changes keep the instances
+
+
+def test_a_url_sections_user_id_is_percent_encoded(r):
+    define(r, type="URL", weight=1, url="/api/1/k/recommend/{0}/?for={0}", name="For you")
+    [row] = views(r, "a+b@c")
+    assert row["url"] == "/api/1/k/recommend/a%2Bb%40c/?for=a%2Bb%40c"
