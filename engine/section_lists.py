@@ -44,6 +44,7 @@ DAY_MS = 86_400_000
 RECENT = 100  # the user's newest positive items that bases are chosen from
 SPARE = 2  # bases looked at past `count`, for when rows come out empty
 FACET_ITEMS = 2000  # a category's or actor's newest catalogue items that a row ranks
+LIST_READ = 2000  # a user's list read whole up to this; a longer one is asked about items
 FADED = 0.001  # a boost smaller than this is dropped by compaction
 #: Lists whose items the rows of new things (similar, category, actor) leave out.
 HAD = ("seen", "hide", events.RATING, events.PROGRESS)
@@ -289,6 +290,16 @@ class _User(NamedTuple):
     watched: list[str]  # of those, the ones seen, rated or started
     names: dict[str, str]  # item -> catalogue name
     facets: dict[str, dict[str, list[str]]]  # item -> facet -> values
+    big: list[tuple[str, str]]  # (item type, event) of lists read in part (the newest)
+
+
+def _mark(member: str, event: str, had: set[str], dismissed: set[str], hidden: set[str]) -> None:
+    """Note that the user's list `event` holds `member`."""
+    had.add(member)
+    if event in ("seen", "hide"):
+        dismissed.add(member)
+    if event == "hide":
+        hidden.add(member)
 
 
 def _split(member: str) -> tuple[str, str]:
@@ -348,6 +359,7 @@ class _Reader:
         user_data = self._user(definitions, lists, [m for m, _ in popularity.scored(history)], extra)
         candidates = self._candidates(definitions, user_data, wanted)
         rows, ids_of = self._rows_data(candidates)
+        self._check_big_lists(user_data, rows)
         boost_of = self._boosts(popularity.scored(boosts), ids_of)
         return self._walk(candidates, user_data, rows, ids_of, boost_of, wanted)
 
@@ -386,10 +398,11 @@ class _Reader:
             if item_type != ITEM_TYPE and (event in HAD or event == "watchlist"):
                 wanted_lists.append((item_type, event))
         pipe = self.r.pipeline(transaction=False)
-        for item_type, event in wanted_lists:
-            popularity.queue_scored(
-                pipe, keys.event_times(self.service, self.user, item_type, event), 0, "+inf", by_score=True
-            )
+        for item_type, event in wanted_lists:  # the newest LIST_READ, and the recent items
+            key = keys.event_times(self.service, self.user, item_type, event)
+            pipe.execute_command("ZRANGE", key, "+inf", 0, "BYSCORE", "REV", "LIMIT", 0, LIST_READ + 1,
+                                 "WITHSCORES")  # fmt: skip
+            pipe.zmscore(key, [_split(m)[1] for m in history] or ["-"])
         if "CurrentlyWatching" in types:
             pipe.zrange(keys.bookmarks(self.service, self.user), 0, 499, desc=True)
         described = history + extra if types & set(sections.WITH_BASIS) else []
@@ -400,19 +413,24 @@ class _Reader:
             pipe.hmget(keys.catalog_item(self.service, *_split(member)), "name", *FACET.values())
         replies = iter(pipe.execute())
         had, dismissed, hidden, listed, watched = set(), set(), set(), [], set()
+        big = []
         for item_type, event in wanted_lists:
-            for item, ms in popularity.scored(next(replies)):
-                member = f"{item_type}|{item}"
+            newest, of_history = popularity.scored(next(replies)), next(replies)
+            if len(newest) > LIST_READ:
+                big.append((item_type, event))
+            found = [(f"{item_type}|{item}", ms) for item, ms in newest[:LIST_READ]]
+            found += [
+                (m, ms)
+                for m, ms in zip(history, of_history, strict=False)  # ["-"] stood for no history
+                if ms is not None and ms >= 0 and _split(m)[0] == item_type
+            ]
+            for member, ms in found:
                 if event == "watchlist":
                     listed.append((ms, member))
                     continue
-                had.add(member)
+                _mark(member, event, had, dismissed, hidden)
                 if event != "hide":
                     watched.add(member)
-                if event in ("seen", "hide"):
-                    dismissed.add(member)
-                if event == "hide":
-                    hidden.add(member)
         watching = next(replies) if "CurrentlyWatching" in types else []
         if len(_described) + len(unknown) > DESCRIBED_MAX:
             _described.clear()
@@ -423,10 +441,32 @@ class _Reader:
         names = {m: c[1] for m, c in cached.items() if c[1]}
         facets = {m: c[2] for m, c in cached.items()}
         listed.sort(reverse=True)
-        watchlist = [m for _, m in listed]
+        watchlist = list(dict.fromkeys(m for _, m in listed))
         recent = [m for m in history if m not in hidden]
         return _User(had | set(watchlist), dismissed, hidden, watchlist, watching, recent,
-                     [m for m in recent if m in watched], names, facets)  # fmt: skip
+                     [m for m in recent if m in watched], names, facets, big)  # fmt: skip
+
+    def _check_big_lists(self, user: _User, rows: dict) -> None:
+        """For lists too long to read whole: which items of the rows' pools are in them
+        (one round trip; none when every list was read whole)."""
+        if not user.big:
+            return
+        pool = {m for found in rows.values() for m in found} | set(user.watchlist) | set(user.watching)
+        by_type: dict[str, list[str]] = {}
+        for member in pool:
+            by_type.setdefault(_split(member)[0], []).append(member)
+        asked = [(t, e) for t, e in user.big if by_type.get(t)]
+        pipe = self.r.pipeline(transaction=False)
+        for item_type, event in asked:
+            key = keys.event_times(self.service, self.user, item_type, event)
+            pipe.zmscore(key, [_split(m)[1] for m in by_type[item_type]])
+        for (item_type, event), scores in zip(asked, pipe.execute() if asked else [], strict=True):
+            for member, ms in zip(by_type[item_type], scores, strict=True):
+                if ms is not None and ms >= 0:
+                    if event == "watchlist":
+                        user.had.add(member)
+                    else:
+                        _mark(member, event, user.had, user.dismissed, user.hidden)
 
     def _candidates(
         self, definitions: list[_Def], user: _User, wanted: _Candidate | None

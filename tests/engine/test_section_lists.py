@@ -334,3 +334,21 @@ def test_a_url_sections_user_id_is_percent_encoded(r):
     define(r, type="URL", weight=1, url="/api/1/k/recommend/{0}/?for={0}", name="For you")
     [row] = views(r, "a+b@c")
     assert row["url"] == "/api/1/k/recommend/a%2Bb%40c/?for=a%2Bb%40c"
+
+
+def test_lists_too_long_to_read_whole_still_keep_seen_items_out(r, monkeypatch):
+    monkeypatch.setattr(section_lists, "LIST_READ", 2)
+    star_trek_world(r)
+    define(r, **{**BECAUSE, "count": 2})
+    define(r, type="Watchlist", weight=1, name="Your list")
+    record(r, "bob", "seen", "movie", "2", ms=T0)  # the oldest: not among the newest read
+    record(r, "bob", "watchlist", "movie", "3", ms=T0 + 1)
+    for n in range(5):
+        record(r, "bob", "seen", "tv", f"filler{n}", ms=T0 + 10 + n)
+        record(r, "bob", "watchlist", "tv", f"later{n}", ms=T0 + 10 + n)
+    record(r, "bob", "seen", "programme", "315", ms=T0 + 100)
+    rows = {s.definition.type: s for s in shown(r, "bob", T0 + 200)}
+    because = rows["BecauseYouWatched"]
+    assert because.basis == ("programme", "315")
+    assert because.items == [("movie", "1")]  # 2 is seen, 3 on the watchlist
+    assert ("movie", "3") in rows["Watchlist"].items
