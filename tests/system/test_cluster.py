@@ -109,6 +109,44 @@ def test_bookmarks_and_live_sessions_work_across_shards(cluster):
     assert len(bookmarks.page(r, "acme", "user7")[0]) == 1
 
 
+def test_recommendations_and_section_lists_work_across_shards(cluster):
+    from engine import catalog, events, intake, notifications, recommend, section_lists, sections, users
+
+    r = engine_redis.connect(cluster.url)
+    recommend.forget_settings()
+    section_lists.forget_settings()
+    now = 1_763_800_000_000
+    items = [
+        catalog.validate("movie", f"s{n}", {"name": f"Film {n}", "categories": ["Drama"], "cast": ["Ann"]})
+        for n in range(6)
+    ]
+    notifications.put_items(r, "sect", items, now_ms=now)
+    made = [
+        events.make(f"user{u}", "seen", "movie", f"s{n}", now_ms=now + n)
+        for u in range(6)
+        for n in range(u + 1)
+    ]
+    assert intake.record(r, "sect", made) == {}
+    for kind in ("BecauseYouWatched", "Category", "BecauseYouActor"):
+        sections.create(r, "sect", {"type": kind, "weight": 10, "count": 2, "name": "Row {0}"})
+    gone = sections.create(r, "sect", {"type": "URL", "weight": -1, "url": "/x/{0}", "name": "Pinned"})["id"]
+    assert [p.item_id for p in recommend.recommend(r, "sect", "user0", limit=3, now_ms=now)]
+    shown = section_lists.section_list(r, "sect", "user1", now_ms=now)
+    assert shown[0].definition.type == "URL" and len(shown) > 1
+    dynamic = shown[1]
+    assert section_lists.section(r, "sect", dynamic.id, now_ms=now)[0] == "user1"
+    section_event = events.make("user1", "consumed", "section", dynamic.id, now_ms=now + 10)
+    assert intake.record(r, "sect", [section_event]) == {}
+    assert intake.record(r, "sect", [events.make("user2", "consumed", "section", dynamic.id, now_ms=now)])
+    assert section_lists.compact(r, "sect", now_ms=now + 400 * section_lists.DAY_MS) == 1
+    sections.delete(r, "sect", gone)
+    assert all(s.definition.id != gone for s in section_lists.section_list(r, "sect", "user1", now_ms=now))
+    users.purge(r, "sect", "user1")
+    with pytest.raises(Exception, match="no section instance"):
+        section_lists.section(r, "sect", dynamic.id, now_ms=now)
+    assert catalog.reindex(r, "sect") == 0
+
+
 def test_rq_refuses_to_share_a_cluster(cluster):
     from engine.settings import SettingsError
 
