@@ -39,17 +39,41 @@ class SlotChecker:
             self.violations.append(f"{script.name}: {list(keys)} span slots {sorted(slots)}")
 
 
-@pytest.fixture(params=BACKENDS)
+#: Suites that also run on a real local Redis Cluster of 3 masters (issue 8).
+ON_CLUSTER = ("tests/api/", "tests/workers/")
+
+
+def pytest_generate_tests(metafunc):
+    """Every test that takes `r` runs on each backend; the API and worker suites on the
+    cluster too."""
+    if "r" in metafunc.fixturenames:
+        path = str(metafunc.definition.path.relative_to(metafunc.config.rootpath))
+        on_cluster = path.startswith(ON_CLUSTER)
+        metafunc.parametrize("r", [*BACKENDS, *(["cluster"] if on_cluster else [])], indirect=True)
+
+
+@pytest.fixture(scope="session")
+def redis_cluster(tmp_path_factory):
+    """A real 3-master Redis Cluster for the whole session (no persistence)."""
+    cluster = servers.LocalCluster(tmp_path_factory.mktemp("cluster"))
+    cluster.start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
 def r(request):
-    """An empty Redis: fakeredis, then the session's real redis-server."""
+    """An empty Redis: fakeredis, the session's real redis-server, or its cluster."""
     bookmarks.forget_shown()  # what an earlier test's catalogue showed
     recommend.forget_settings()  # an earlier test's weights and settings
     section_lists.forget_settings()
     if request.param == "fake":
         yield fakeredis.FakeRedis(server=fakeredis.FakeServer(), decode_responses=True)
         return
-    server = request.getfixturevalue("redis_server")
-    client = engine_redis.connect(server.url)
+    if request.param == "cluster":
+        client = engine_redis.connect(request.getfixturevalue("redis_cluster").url)
+    else:
+        client = engine_redis.connect(request.getfixturevalue("redis_server").url)
     client.flushall()
     checker = SlotChecker()
     scripts.observers.append(checker)

@@ -192,3 +192,50 @@ def test_a_web_process_starts_while_the_cluster_is_down(tmp_path):
     assert client.get("/healthz").status_code == 200
     assert client.get("/readyz").status_code == 503
     assert client.get("/api/1/tt_somekeysomekeysomekey/user/7/").status_code == 503
+
+
+def test_no_acknowledged_event_is_lost_while_slots_move(tmp_path):
+    """A writer keeps recording events while a third of the slots move to another node
+    (`redis-cli --cluster reshard`); every event it was told was stored is there after."""
+    import subprocess
+    import threading
+
+    from engine import events, intake
+
+    local = servers.LocalCluster(tmp_path)
+    local.start()
+    try:
+        r = engine_redis.connect(local.url)
+        ids = [engine_redis.connect(f"redis://127.0.0.1:{n.port}").execute_command("CLUSTER", "MYID")
+               for n in local.nodes]  # fmt: skip
+        acked, failed, stop = [], [], threading.Event()
+
+        def write():
+            n = 0
+            while not stop.is_set():
+                user, item = f"u{n % 200}", str(n)
+                try:
+                    made = events.make(user, "seen", "movie", item, now_ms=1000 + n)
+                    assert intake.record(r, "acme", [made]) == {}
+                    acked.append((user, item))
+                except Exception as error:  # what would reach an API user
+                    failed.append(repr(error))
+                n += 1
+
+        writer = threading.Thread(target=write)
+        writer.start()
+        time.sleep(0.5)
+        reshard = [str(servers.server_binary("redis-cli")), "--cluster", "reshard",
+                   f"127.0.0.1:{local.nodes[0].port}", "--cluster-from", ids[0], "--cluster-to", ids[1],
+                   "--cluster-slots", "2000", "--cluster-yes"]  # fmt: skip
+        subprocess.run(reshard, check=True, capture_output=True, timeout=120)
+        time.sleep(0.5)
+        stop.set()
+        writer.join()
+        print(f"{len(acked)} events acknowledged, {len(failed)} failed while 2,000 slots moved")
+        assert len(acked) > 100 and failed == []
+        for user in {user for user, _ in acked}:
+            mine = [item for u, item in acked if u == user]
+            assert set(events.values_of(r, "acme", user, "seen", "movie", mine)) == set(mine)
+    finally:
+        local.stop()
