@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask
 from werkzeug.routing import BaseConverter
 
-from api import auth, errors, health, openapi
+from api import auth, errors, health, observe, openapi
 from api.activity.routes import bp as activity
 from api.bookmarks.routes import bp as bookmarks
 from api.catalog.routes import bp as catalog
@@ -39,6 +39,7 @@ def create_app(
     app.json.sort_keys = False
     app.extensions["tanktop"] = AppState(settings, redis, enqueue)
     errors.register(app)
+    observe.install(app)
 
     keyed = Blueprint("api", __name__, url_prefix="/api/1/<apikey>")
     auth.protect(keyed)

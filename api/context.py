@@ -51,6 +51,12 @@ class AppState:
     def redis(self, client) -> None:
         self._redis = client
 
+    def rq_connection(self):
+        """RQ's Redis, connected on first use."""
+        if self._rq is None:
+            self._rq = queues.connection(self.settings)
+        return self._rq
+
     def enqueue_deliveries(self, service: str, delivery_ids: Sequence[str]) -> None:
         """Hand new deliveries to the workers. They are in the outbox already: should this
         fail (RQ's Redis down), the workers' outbox sweep sends them a little later."""
@@ -60,9 +66,9 @@ class AppState:
             if self._enqueue is not None:
                 self._enqueue(service, delivery_ids)
                 return
-            if self._rq is None:
-                self._rq = queues.connection(self.settings)
-            queues.enqueue_deliveries(self._rq, service, delivery_ids, timeout=self.settings.webhook_timeout)
+            queues.enqueue_deliveries(
+                self.rq_connection(), service, delivery_ids, timeout=self.settings.webhook_timeout
+            )
         except (SettingsError, *UNAVAILABLE) as error:
             log.warning("%d webhook deliveries left to the outbox sweep: %s", len(delivery_ids), error)
 

@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from http import HTTPStatus
 from urllib.parse import unquote_plus
 
 from flask import Flask
 
+from api import observe
 from api.auth import admit
 from api.context import AppState
 from api.errors import error_body, internal_error, retry_after, unavailable_error
@@ -39,6 +41,13 @@ class EventFastPath:
     def __call__(self, environ, start_response):
         if environ.get("REQUEST_METHOD") != "POST":
             return self.flask(environ, start_response)
+        started = time.perf_counter()
+        rid = observe.request_id(environ.get("HTTP_X_REQUEST_ID"))
+
+        def answer(status: str, headers: list) -> None:  # every answer here: its id and metrics
+            observe.observe(observe.EVENT_ROUTE, "POST", int(status[:3]), time.perf_counter() - started)
+            start_response(status, [*headers, ("X-Request-Id", rid)])
+
         try:
             made = self._event(environ)
             if made is not None:
@@ -47,20 +56,19 @@ class EventFastPath:
                 )
                 if refused:  # what Flask's handler answers
                     error = refused[0]
-                    return self._error(
-                        start_response, error.status, error.code, error.message, fields=error.fields
-                    )
+                    return self._error(answer, error.status, error.code, error.message, fields=error.fields)
         except RateLimited as error:
             headers = {"Retry-After": retry_after(error.retry_after)}
-            return self._error(start_response, 429, error.code, error.message, headers)
+            return self._error(answer, 429, error.code, error.message, headers)
         except UNAVAILABLE as error:
-            return self._error(start_response, **unavailable_error(error))
+            return self._error(answer, **unavailable_error(error))
         except Exception:  # as Flask's handler would: logged, and a JSON 500
-            log.exception("unhandled error recording an event")
-            return self._error(start_response, **internal_error())
+            log.exception("unhandled error recording an event", extra={"request_id": rid})
+            return self._error(answer, **internal_error())
         if made is None:
             return self.flask(environ, start_response)
-        start_response("204 NO CONTENT", [])
+        observe.EVENTS_STORED.inc()
+        answer("204 NO CONTENT", [])
         return []
 
     def _event(self, environ) -> tuple[str, events.Event] | None:

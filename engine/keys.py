@@ -343,6 +343,12 @@ def deliveries(service: str) -> str:
     return f"{_notify(service)}:deliveries"
 
 
+def delivery_outcomes(service: str) -> str:
+    """HASH outcome (delivered, retry, failed) -> how many delivery attempts ended so, ever
+    (what /metrics shows). No TTL."""
+    return f"{_notify(service)}:outcomes"
+
+
 def outbox(service: str) -> str:
     """ZSET delivery id -> when it is due (ms): every pending delivery, written with the
     match; the sweep sends what is overdue, so a crash between match and enqueue loses

@@ -445,6 +445,18 @@ def _delivery_keys(service: str, delivery_id: str) -> tuple[list[str], str]:
 Post = Callable[[str, bytes, dict[str, str]], int]
 
 
+def delivery_outcomes(r, services: Sequence[str]) -> dict[str, dict[str, int]]:
+    """Per service: how many delivery attempts were delivered, are to be retried, failed."""
+    pipe = r.pipeline(transaction=False)
+    for service in services:
+        pipe.hgetall(keys.delivery_outcomes(service))
+    found = pipe.execute() if services else []
+    return {
+        service: {k: int(v) for k, v in counts.items()}
+        for service, counts in zip(services, found, strict=True)
+    }
+
+
 def deliver(
     r,
     service: str,
@@ -485,12 +497,24 @@ def deliver(
     error = error[:300].replace("\t", " ").replace("\n", " ")
     now = now_ms + int((time.monotonic() - began) * 1000)
     if not error:
-        _finish(r, keys_, [delivery_id, now, "delivered", "", 0, lease, created])
+        _finish(
+            r,
+            [*keys_, keys.delivery_outcomes(service)],
+            [delivery_id, now, "delivered", "", 0, lease, created],
+        )
         return None
     attempt = delivery.attempts + 1
     if permanent or attempt > len(BACKOFF):
-        _finish(r, keys_, [delivery_id, now, "failed", error, 0, lease, created])
+        _finish(
+            r,
+            [*keys_, keys.delivery_outcomes(service)],
+            [delivery_id, now, "failed", error, 0, lease, created],
+        )
         return None
     delay = BACKOFF[attempt - 1]
-    _finish(r, keys_, [delivery_id, now, "retry", error, now + delay * 1000 + GRACE_MS, lease, created])
+    _finish(
+        r,
+        [*keys_, keys.delivery_outcomes(service)],
+        [delivery_id, now, "retry", error, now + delay * 1000 + GRACE_MS, lease, created],
+    )
     return delay

@@ -75,6 +75,8 @@ class Settings:
     event_log_max: int = 1_000_000
     webhook_timeout: float = 10.0
     webhook_allow_private: bool = False
+    access_log: bool = False
+    metrics_dir: Path | None = None  # PROMETHEUS_MULTIPROC_DIR: every process's metrics
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -101,4 +103,8 @@ class Settings:
                 env, "TANKTOP_WEBHOOK_TIMEOUT", cls.webhook_timeout, minimum=0.1, maximum=120
             ),
             webhook_allow_private=_flag(env, "TANKTOP_WEBHOOK_ALLOW_PRIVATE", cls.webhook_allow_private),
+            access_log=_flag(env, "TANKTOP_ACCESS_LOG", cls.access_log),
+            metrics_dir=Path(env["PROMETHEUS_MULTIPROC_DIR"])
+            if env.get("PROMETHEUS_MULTIPROC_DIR")
+            else None,
         )

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -122,6 +123,11 @@ def run(settings: Settings) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
         signal.signal(signum, on_signal)
     env = dict(os.environ)
+    if not settings.metrics_dir:  # every child's metrics in files /metrics sums (api/observe.py)
+        metrics = settings.data_dir / "metrics"
+        shutil.rmtree(metrics, ignore_errors=True)  # a run's counts start at 0
+        metrics.mkdir(parents=True, exist_ok=True)
+        env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics.resolve())
     server: servers.RedisServer | None = None
     code = 0
     try:

@@ -13,7 +13,7 @@ STDLIB = set(sys.stdlib_module_names)
 ALLOWED = {
     "engine": {"engine", "redis"},
     "workers": {"workers", "engine", "redis", "rq"},
-    "api": {"api", "engine", "workers", "flask", "werkzeug", "marshmallow", "apispec"},
+    "api": {"api", "engine", "workers", "flask", "werkzeug", "marshmallow", "apispec", "prometheus_client"},
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rq import Worker
 from rq.serializers import JSONSerializer
 
+from engine import logs
 from engine.settings import Settings
 from workers import queues
 
@@ -17,6 +18,7 @@ def build_worker(settings: Settings) -> Worker:
 
 
 def main() -> None:
+    logs.configure()
     build_worker(Settings.from_env()).work(with_scheduler=True)
 
 

@@ -14,7 +14,7 @@ import time
 
 import redis
 
-from engine import keys
+from engine import keys, logs
 from engine.settings import Settings
 from workers import queues
 
@@ -30,6 +30,7 @@ def tick(conn: redis.Redis, periodic: dict[str, int] = queues.PERIODIC) -> list[
 
 
 def main() -> None:
+    logs.configure()
     conn = queues.connection(Settings.from_env())
     running = [True]
     signal.signal(signal.SIGTERM, lambda *_: running.clear())

@@ -56,3 +56,14 @@ def enqueue_deliveries(
     if jobs:
         webhooks.enqueue_many(jobs)
     return len(jobs)
+
+
+def depths(conn: redis.Redis) -> dict[str, tuple[int, int]]:
+    """Per queue: jobs waiting, and jobs in its failed registry (for /metrics)."""
+    from rq.registry import FailedJobRegistry
+
+    found = {}
+    for name in ALL:
+        q = queue(name, conn)
+        found[name] = (q.count, FailedJobRegistry(queue=q).count)
+    return found

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, request
 from marshmallow import ValidationError
 
-from api import body, params
+from api import body, observe, params
 from api.context import redis, service, state
 from api.errors import ApiError
 from api.events import schemas
@@ -38,6 +38,7 @@ def record_event(uid: str, event: str, itemtype: str, itemid: str, value: str | 
     refused = intake.record(redis(), service(), [made], log_max=_log_max())
     if refused:
         raise refused[0]
+    observe.EVENTS_STORED.inc()
     return no_content()
 
 
@@ -181,6 +182,7 @@ def record_batch():
     problems += [body.line_problem(good[position][0], error) for position, error in refused.items()]
     problems.sort(key=lambda problem: problem["index"])
     stored = len(good) - len(refused)
+    observe.EVENTS_STORED.inc(stored)
     return json_response({"stored": stored, "rejected": len(problems), "errors": problems})
 
 

@@ -93,6 +93,14 @@ def test_run_starts_everything_and_keeps_data_across_restarts(tmp_path):
         base = f"http://127.0.0.1:{port}/api/1/{keys[0]}"
         assert call("PUT", f"{base}/user/7/", {"name": "Bob"})[0] == 201
         assert call("GET", f"http://127.0.0.1:{port}/readyz")[0] == 200
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as answer:
+            metrics = answer.read().decode()
+        put = (
+            'tanktop_http_requests_total{method="PUT",route="/api/1/<apikey>/user/<id:uid>/",status="201"}'
+            " 1.0"
+        )
+        assert put in metrics  # from whichever web process answered: they share their counts
+        assert 'tanktop_rq_queue_jobs{queue="default"}' in metrics
         deadline = time.monotonic() + 10
         while "Scheduler for " not in output(process) and time.monotonic() < deadline:
             time.sleep(0.1)

@@ -4,6 +4,7 @@
     KEYS[1] deliveries   HASH  delivery id -> delivery
     KEYS[2] outbox       ZSET  delivery id -> due ms
     KEYS[3] requests     HASH  user -> request: where the delivery's request lives
+    KEYS[4] outcomes     HASH  outcome -> how many attempts ended so (for /metrics)
     ARGV[1] the delivery id
     ARGV[2] now (ms)
     ARGV[3] outcome: 'delivered' | 'retry' (due again at ARGV[5]) | 'failed' (for good)
@@ -22,6 +23,7 @@ local delivery = split(stored)
 if delivery[1] ~= 'pending' or delivery[4] ~= ARGV[6] then
   return 0
 end
+redis.call('HINCRBY', KEYS[4], ARGV[3], 1)
 delivery[2] = tostring(tonumber(delivery[2]) + 1)
 delivery[3] = ARGV[4]
 delivery[4] = '0'
