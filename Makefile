@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: run test bench bench-events bench-notifications bench-bookmarks bench-recommend bench-sections eval lock clean
+.PHONY: run test bench bench-profiles bench-mixed bench-events bench-notifications bench-bookmarks bench-recommend bench-sections eval lock clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -29,9 +29,21 @@ test: $(VENV)/.installed-dev
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
 
-# Profile GET/PATCH against a bare Flask handler (needs wrk: apt-get install wrk).
+DATA ?= ../shared/data/ml-100k
+
+# Every benchmark below, one after another, into bench-results.md (needs wrk: apt-get
+# install wrk; MovieLens at DATA for the recommendation one). About half an hour.
 bench: $(VENV)/.installed-dev
+	$(BIN)/python -m tests.bench.all --data $(DATA)
+
+# Profile GET/PATCH against a bare Flask handler.
+bench-profiles: $(VENV)/.installed-dev
 	$(BIN)/python -m tests.bench.profiles
+
+# The mixed workload (80% event writes) at increasing load, 1, 2 and 4 web processes, and
+# on a local Redis Cluster.
+bench-mixed: $(VENV)/.installed-dev
+	$(BIN)/python -m tests.bench.mixed
 
 # Event import (1M events), Redis memory per event, event POST against a bare handler.
 bench-events: $(VENV)/.installed-dev
@@ -46,7 +58,6 @@ bench-bookmarks: $(VENV)/.installed-dev
 
 # MovieLens replay rate, similarity memory per item, GET recommend and event POST with
 # similarity maintenance (needs wrk and ../shared/data/ml-100k, or DATA=dir).
-DATA ?= ../shared/data/ml-100k
 bench-recommend: $(VENV)/.installed-dev
 	$(BIN)/python -m tests.bench.recommend --data $(DATA)
 

@@ -9,7 +9,12 @@ from flask import Flask, Response, request
 
 app = Flask(__name__)
 app.url_map.strict_slashes = False
-_redis = redis.Redis.from_url(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
+_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+_redis = (
+    redis.RedisCluster.from_url(_url.replace("redis+cluster://", "redis://"))
+    if _url.startswith("redis+cluster://")
+    else redis.Redis.from_url(_url)
+)
 
 _BODY = '{"id":"7","name":"Bob"}'
 
@@ -44,3 +49,8 @@ def recommend(apikey: str, uid: str):
 @app.get("/api/1/<apikey>/sectionlist/user/<uid>/")
 def section_list(apikey: str, uid: str):
     return Response('{"sections":[]}', mimetype="application/json")
+
+
+@app.get("/api/1/<apikey>/event/<uid>/<event>/<itemtype>/")
+def list_events(apikey: str, uid: str, event: str, itemtype: str):
+    return Response('{"seen":{},"items":[]}', mimetype="application/json")
