@@ -290,13 +290,14 @@ def record(
     queue_plan(batch, service, lines)
     events.queue_log(batch, service, [*plain, *stored], log_max, True)
     marks = recommend.queue_marks(r, batch, service, [*plain, *stored])
-    recommend.learn_marked(r, service, marks, batch.execute())
+    batch.execute()
+    recommend.noted(service, marks)
     for index, e in live:
         try:
             _live_event(r, service, e, cfg, log_max=log_max)
         except errors.Conflict as error:
             refused[index] = error
-    recommend.learn(r, service, [e for i, e in live if i not in refused])
+    recommend.mark(r, service, [e for i, e in live if i not in refused])
     return refused
 
 

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine import bookmarks, events, recommend
+from engine import bookmarks, events, learning, recommend
 
 TOP = 10
 TRAIN_SHARE = 0.75
@@ -140,6 +140,7 @@ def run(
         refused = bookmarks.record(r, service, made, log_max=len(replay))
         if refused:
             raise RuntimeError(f"the engine refused a rating: {next(iter(refused.values()))}")
+        learning.run(r, service, seconds=3600)  # as the worker's learning job, batch by batch
     replay_seconds = time.perf_counter() - started
     progress(f"replayed in {replay_seconds:.1f} s ({len(replay) / replay_seconds:,.0f} events/s)")
 

@@ -1,7 +1,8 @@
 """Bulk import of an NDJSON file of events (`tanktop import events FILE`).
 
 The file is cut into chunks of lines; each chunk is parsed, validated like a POST events/
-line and stored in one round trip (engine.events.apply groups it by list). With `jobs` > 1
+line and stored in one round trip (engine.events.apply groups it by list); then what the
+chunk taught is learnt at once (engine/learning.py), as the worker would. With `jobs` > 1
 that many processes parse and store chunks side by side. The order in which chunks land
 does not change the result: the newest event time wins, and at equal times the rule does
 not look at arrival either (engine.events).
@@ -24,10 +25,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from engine import catalog, errors, events, exactjson, notifications, recommend
+from engine import catalog, errors, events, exactjson, learning, notifications, recommend
 from engine import redis as engine_redis
 
 CHUNK = 200_000
+LEARN_SECONDS = 120  # at most spent learning after a chunk (live traffic may add more)
 
 
 @dataclass
@@ -142,6 +144,7 @@ def _store(r, service: str, path: str, chunk: _Chunk, now_ms: int, log: bool, lo
     """Parse, validate and store one chunk: (events stored, [(line, reason)] rejected)."""
     good, rejected = _parse(path, chunk, now_ms)
     recommend.apply(r, service, good, log=log, log_max=log_max)
+    learning.run(r, service, seconds=LEARN_SECONDS)  # the chunk's pairs, as the worker would
     return len(good), rejected
 
 

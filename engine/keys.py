@@ -139,6 +139,30 @@ def rec_history(service: str, uid: str) -> str:
     return f"{PREFIX}:{user_tag(service, uid)}:rec-history"
 
 
+def learn_pending(service: str, uid: str) -> str:
+    """LIST the user's items newly counted for recommendations whose co-occurrence pairs are
+    still to be made, oldest first: "<itemtype>|<itemid>\t<ms>". The learner (engine/
+    learning.py) trims them once stored. No TTL."""
+    return f"{PREFIX}:{user_tag(service, uid)}:learn"
+
+
+def learn_queue(service: str, bucket: int) -> str:
+    """ZSET user -> times marked for learning (one bucket of the service's users, by a hash
+    of the user id): the users with pending learning. The learner removes a user only if
+    the count is unchanged since it read it. No TTL."""
+    return f"{PREFIX}:{{{service}|learn|{bucket}}}:users"
+
+
+def learn_lock(service: str, bucket: int) -> str:
+    """STRING the learner working on one learn_queue bucket (a redis-py Lock). Expires."""
+    return f"{PREFIX}:{{{service}|learn|{bucket}}}:lock"
+
+
+def learn_services() -> str:
+    """SET services whose users may have pending learning (what the learner visits). No TTL."""
+    return f"{PREFIX}:learn-services"
+
+
 def section_instances(service: str, uid: str) -> str:
     """HASH the user's section instances: "k:<instance>" -> instance id, "i:<id>" ->
     <instance>, which is "<def>|<type>|<epoch>|<basis type>|<basis id>" (basis '' for
@@ -173,6 +197,7 @@ def user_keys(service: str, uid: str, lists: Iterable[str] = ()) -> list[str]:
         bookmark_marks(service, uid),
         live_session(service, uid),
         rec_history(service, uid),
+        learn_pending(service, uid),
         section_instances(service, uid),
         section_boosts(service, uid),
         *per_list,

@@ -39,9 +39,17 @@ def queue_add(batch: scripts.Batch, service: str, taken_up: dict[str, list[str]]
             [keys.popularity(service, item_type), keys.popularity_landmark(service, item_type)],
             [HALF_LIFE_MS, "".join(lines)],
         )
-        if (service, item_type) not in _known_types:
-            batch.raw("SADD", keys.rec_types(service), item_type)
-            batch.raw("SADD", keys.popularity_index(), f"{service}\t{item_type}")
+    queue_register(batch, service, list(taken_up))
+
+
+def queue_register(batch: scripts.Batch, service: str, item_types: Sequence[str]) -> list[str]:
+    """Queue on `batch` the registration of the item types this process does not know are
+    registered (rec_types, the popularity index); returns them, for noted()."""
+    new = [item_type for item_type in item_types if (service, item_type) not in _known_types]
+    for item_type in new:
+        batch.raw("SADD", keys.rec_types(service), item_type)
+        batch.raw("SADD", keys.popularity_index(), f"{service}\t{item_type}")
+    return new
 
 
 def noted(service: str, item_types: Sequence[str]) -> None:

@@ -35,7 +35,7 @@ from collections import defaultdict, deque
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from engine import errors, events, ids, keys, popularity, scripts, tuning, weights
+from engine import errors, events, ids, keys, learning, popularity, scripts, tuning, weights
 
 DEFAULTS: dict[str, float] = {"neighbours": 100, "half_life_days": 90, "history": 200}
 _LIMITS = {"neighbours": (10, 1000), "half_life_days": (1, 3650), "history": (10, 1000)}
@@ -136,93 +136,97 @@ def split(text: str) -> tuple[str, str]:
 def apply(
     r, service: str, made: Sequence[events.Event], *, log_max: int = events.LOG_MAX, log: bool = True
 ) -> list[bool]:
-    """events.apply, learning from the positive events as they are stored: the users' item
-    sets change in the same round trip as their lists, the items' counts in two more (none
-    when no event is the user's first positive one on its item)."""
+    """events.apply, marking the positive events for learning in the same round trip (the
+    users' item sets and pending lists change with their lists; engine/learning.py makes
+    the pairs)."""
     if not made:
         return []
     batch = scripts.Batch(r)
     positions = events.queue(batch, service, made, log_max=log_max, log=log)
     marks = queue_marks(r, batch, service, made)
     results = batch.execute()
-    learn_marked(r, service, marks, results)
+    noted(service, marks)
     return events.applied(made, positions, results)
 
 
-def learn(r, service: str, made: Sequence[events.Event]) -> None:
-    """Learn from the positive events of `made`, stored already: up to three round trips."""
+def mark(r, service: str, made: Sequence[events.Event]) -> None:
+    """Mark the positive events of `made`, stored already, for learning: one round trip."""
     batch = scripts.Batch(r)
     marks = queue_marks(r, batch, service, made)
-    if marks.groups:
-        learn_marked(r, service, marks, batch.execute())
+    if len(batch):
+        batch.execute()
+        noted(service, marks)
 
 
 class Marks(NamedTuple):
     settings: Settings
-    groups: list[list[events.Event]]  # the events of each mark_positive call (one user's list)
-    first: int  # the position of the first call among the batch's results
+    item_types: list[str]  # registered by the batch (noted() remembers them after it ran)
 
 
 def queue_marks(r, batch: scripts.Batch, service: str, made: Sequence[events.Event]) -> Marks:
     """Queue on `batch`, after the events' own scripts, a mark_positive call per (user, list)
-    with positive events in `made` (in their order); learn_marked takes it from there with
-    the batch's results."""
+    with positive events in `made` (in their order), then each such user's place in a learn
+    queue, and the registration of item types new to this process. Call noted() after."""
     found = settings(r, service)
     by_list: dict[tuple[str, str, str], list[events.Event]] = {}
     for e in made:
         if not e.delete and weight_of(found.weights, e.event, e.value) > 0:
             by_list.setdefault((e.user, e.item_type, e.event), []).append(e)
-    history = int(found.config["history"])
-    first = len(batch)
     for (user, item_type, event), group in by_list.items():
         lines = "".join(f"{e.item}\t{e.ms}\n" for e in group)
         batch.script(
             _mark,
-            [keys.rec_history(service, user), keys.event_times(service, user, item_type, event)],
-            [history, item_type, lines],
+            [
+                keys.rec_history(service, user),
+                keys.event_times(service, user, item_type, event),
+                keys.learn_pending(service, user),
+            ],
+            [item_type, lines],
         )
-    return Marks(found, list(by_list.values()), first)
+    for user in dict.fromkeys(user for user, _, _ in by_list):
+        learning.queue_user(batch, service, user)
+    item_types = list(dict.fromkeys(item_type for _, item_type, _ in by_list))
+    return Marks(found, popularity.queue_register(batch, service, item_types))
 
 
-def learn_marked(r, service: str, marks: Marks, results: Sequence[Any]) -> None:
-    """The items' side of the events queue_marks marked (`results`: the whole batch's)."""
-    _learn(r, service, marks.settings, marks.groups, results[marks.first : marks.first + len(marks.groups)])
+def noted(service: str, marks: Marks) -> None:
+    """After queue_marks' batch ran: remember the item types it registered."""
+    popularity.noted(service, marks.item_types)
 
 
-def _learn(
-    r, service: str, found: Settings, groups: list[list[events.Event]], replies: Sequence[Any]
-) -> None:
-    """The items' side of the events whose users' sets were marked (`replies`)."""
+def learn_pending(r, service: str, found: Settings, pending: Sequence[learning.Pending]) -> int:
+    """Make the pairs, users counts and popularity of users' pending items (taken by
+    engine/learning.py); returns how many items were learnt."""
     history = int(found.config["history"])
     cap = int(found.config["neighbours"])
     pairs: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     new_items: dict[str, int] = defaultdict(int)
     popular: dict[str, list[str]] = defaultdict(list)
-    pending = 0
-    for group, reply in zip(groups, replies, strict=True):
-        count, shown = int(reply[0]), int(reply[1])
-        recent: deque[str] = deque(reply[2 : 2 + shown], maxlen=history)
-        for e, fresh in zip(group, reply[2 + shown :], strict=True):
-            if not fresh:
-                continue
-            this = member(e.item_type, e.item)
+    pending_pairs, learnt = 0, 0
+    for taken in pending:
+        count = taken.count
+        recent: deque[str] = deque(taken.recent, maxlen=history)
+        for this, ms in taken.new:
             count += 1
             share = count**-USER_EXPONENT
             for other in recent:
                 pairs[this][other] += share
                 pairs[other][this] += share
-            pending += len(recent)
+            pending_pairs += len(recent)
             recent.appendleft(this)
             new_items[this] += 1
-            popular[e.item_type].append(f"{e.item}\t{e.ms}\t1\n")
-            if pending >= PAIRS_AT_ONCE:  # a big batch: bounded memory, in several round trips
+            item_type, item_id = split(this)
+            popular[item_type].append(f"{item_id}\t{ms}\t1\n")
+            learnt += 1
+            if pending_pairs >= PAIRS_AT_ONCE:  # a big batch: bounded memory, in several round trips
                 _store_pairs(r, service, pairs, new_items, popular, cap)
                 pairs.clear()
                 new_items.clear()
                 popular.clear()
-                pending = 0
+                pending_pairs = 0
     if new_items:
         _store_pairs(r, service, pairs, new_items, popular, cap)
+    return learnt
 
 
 def _store_pairs(

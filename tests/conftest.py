@@ -9,7 +9,7 @@ import pytest
 from redis.crc import key_slot
 
 from api import create_app
-from engine import bookmarks, recommend, scripts, section_lists, servers, tenants
+from engine import bookmarks, learning, recommend, scripts, section_lists, servers, tenants
 from engine import redis as engine_redis
 from engine.settings import Settings
 
@@ -67,6 +67,7 @@ def r(request):
     bookmarks.forget_shown()  # what an earlier test's catalogue showed
     recommend.forget_settings()  # an earlier test's weights and settings
     section_lists.forget_settings()
+    learning.forget()
     if request.param == "fake":
         yield fakeredis.FakeRedis(server=fakeredis.FakeServer(), decode_responses=True)
         return
@@ -104,11 +105,14 @@ def app(r, settings, enqueued):
 
 
 class Api:
-    """The test client with a service's key in every path: api.get("user/7/")."""
+    """The test client with a service's key in every path: api.get("user/7/"). A GET reads
+    as after the worker's learning job caught up (engine/learning.py; tests/engine and
+    tests/workers test the learning's lag itself)."""
 
-    def __init__(self, client, key: str):
+    def __init__(self, client, key: str, r=None):
         self.client = client
         self.key = key
+        self.r = r
 
     def url(self, path: str) -> str:
         return f"/api/1/{self.key}/{path}"
@@ -117,6 +121,8 @@ class Api:
         return self.client.open(self.url(path), method=method, **kwargs)
 
     def get(self, path, **kwargs):
+        if self.r is not None:
+            learning.run(self.r, seconds=60)
         return self.open("GET", path, **kwargs)
 
     def put(self, path, **kwargs):
@@ -133,7 +139,9 @@ class Api:
 
 
 def snapshot(r):
-    """Every key and value except rate-limit buckets: what a refused request must not change."""
+    """Every key and value except rate-limit buckets: what a refused request must not change
+    (after the learning job caught up, as Api.get leaves it)."""
+    learning.run(r, seconds=60)
     state = {}
     for name in sorted(r.keys("*")):
         if name.startswith("tt:ratelimit:"):
@@ -151,10 +159,10 @@ def make_key(r, service="acme", plan="commercial", **limits) -> str:
 @pytest.fixture
 def api(app, r):
     """A commercial key of service `acme`."""
-    return Api(app.test_client(), make_key(r))
+    return Api(app.test_client(), make_key(r), r)
 
 
 @pytest.fixture
 def other_api(app, r):
     """A key of another service, `rival`."""
-    return Api(app.test_client(), make_key(r, service="rival"))
+    return Api(app.test_client(), make_key(r, service="rival"), r)

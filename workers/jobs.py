@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from rq import get_current_job
 
-from engine import bookmarks, events, notifications, popularity, section_lists, tenants, webhooks
+from engine import bookmarks, events, learning, notifications, popularity, section_lists, tenants, webhooks
 from engine.clock import now_ms
 from engine.redis import connect_settings
 from engine.settings import Settings
@@ -17,6 +17,7 @@ from workers import queues
 
 DELIVERY_THREADS = 16  # deliveries of one job sent at once
 SWEEP_SECONDS = 5  # a sweep hands on what it can in this long; the next goes on
+LEARN_SECONDS = 0.8  # learning per run, which comes every second
 
 
 @functools.cache
@@ -44,6 +45,14 @@ def close_live_sessions() -> int:
         bookmarks.close_expired(r, service, now_ms=now_ms())
         for service in bookmarks.services_with_sessions(r)
     )
+
+
+def learn() -> int:
+    """Make the co-occurrence pairs, users counts and popularity of the events marked for
+    learning since the last run (engine/learning.py), for up to LEARN_SECONDS (the next run
+    goes on); returns how many items were learnt."""
+    _, r = _engine()
+    return learning.run(r, seconds=LEARN_SECONDS)
 
 
 def move_popularity_landmarks() -> int:

@@ -21,6 +21,7 @@ DELIVERY_CHUNK = 100
 
 #: Periodic jobs the clock process enqueues: job function -> period in seconds.
 PERIODIC = {
+    "workers.jobs.learn": 1,
     "workers.jobs.sweep_log_purges": 60,
     "workers.jobs.sweep_outboxes": 10,
     "workers.jobs.close_live_sessions": 60,

@@ -67,12 +67,15 @@ def import_figures(args, directory: Path) -> dict:
         before = used_memory(r)
         env = dict(os.environ, REDIS_URL=server.url)
         started = time.monotonic()
-        subprocess.run(
+        done = subprocess.run(
             [sys.executable, "-m", "engine.cli", "import", "events", str(path), "--service", "bench"],
             env=env,
-            check=True,
-            stderr=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
         )
+        if done.returncode:  # the import's own words, not only its exit status
+            raise RuntimeError(f"tanktop import exited {done.returncode}: {done.stderr[-2000:]}")
         seconds = time.monotonic() - started
         total = used_memory(r) - before
         log = int(r.memory_usage("tt:{bench}:log", samples=0) or 0)

@@ -1,15 +1,20 @@
 """The mixed workload, in one run (issue 8):
 
-    python -m tests.bench.mixed [--duration 5] [--loads 4,16,64] [--workers 1,2,4]
+    python -m tests.bench.mixed [--duration 5] [--loads 4,16,64] [--rates 500,1000,1500]
+                                [--workers 1,2,4]
 
 80% event writes (`seen` on a random movie by a random user), 15% list and bookmark reads
 (a user's `seen` list, 20 at a time; their continue-watching list), 5% recommendation and
-section list reads, with wrk at increasing load (connections), against a bare Flask app
+section list reads, with wrk at increasing load (connections, then fixed request rates
+held by wrk's `delay` hook), against a bare Flask app
 answering the same routes with a constant (or, for the event POST, one SET) under the
 same WSGI server and process count, measured in the same run. On a standalone Redis with
 1, 2 and 4 web processes, then on a local 3-master Redis Cluster. Before the load: 1,000
 users with 40 events each over 2,000 movies, 12 section definitions; Redis memory per
-user and per item is reported from INFO memory.
+user and per item is reported from INFO memory. The engine runs with a worker and a clock,
+as `tanktop run` starts them, so similarity is learnt during the load (engine/learning.py);
+after each load the table says how many users' learning was still pending and how long the
+worker took to catch up.
 """
 
 from __future__ import annotations
@@ -18,13 +23,15 @@ import argparse
 import os
 import random
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from types import SimpleNamespace
+from typing import NamedTuple
 
-from engine import catalog, events, intake, notifications, sections, servers, tenants
+from engine import catalog, events, intake, learning, notifications, sections, servers, tenants
 from engine import redis as engine_redis
 from tests.bench.bookmarks import serve_app
 from tests.bench.profiles import median, stop, wrk
@@ -55,10 +62,36 @@ def load_users(r) -> None:
                 events.Event(f"u{user}", event, "movie", str(movie), value, NOW - (EVENTS - n) * 60_000)
             )
         assert not intake.record(r, "bench", made, log_max=100_000)
+    learning.run(r, "bench", seconds=600)  # what a worker would have learnt meanwhile
 
 
-def script(path: str) -> str:
-    return f"""
+#: wrk at a fixed rate (wrk's `delay` hook; LuaJIT's FFI for a millisecond clock): each
+#: request of a thread takes the next slot of its schedule, so the rate holds whatever the
+#: latency while connections are free. RATE_MS is the interval between a thread's requests.
+PACED = """
+local ffi = require("ffi")
+ffi.cdef[[ typedef struct { long tv_sec; long tv_nsec; } tt_timespec;
+           int clock_gettime(int clock, tt_timespec *ts); ]]
+local clock = ffi.new("tt_timespec")
+local function now_ms()
+  ffi.C.clock_gettime(1, clock)
+  return tonumber(clock.tv_sec) * 1000 + tonumber(clock.tv_nsec) / 1e6
+end
+local next_at = nil
+delay = function()
+  local now = now_ms()
+  if next_at == nil or next_at < now - 1000 then next_at = now end
+  next_at = next_at + RATE_MS
+  return math.max(0, math.floor(next_at - now))
+end
+"""
+
+
+def script(path: str, rate: int = 0, threads: int = 1) -> str:
+    paced = PACED.replace("RATE_MS", repr(1000 * threads / rate)) if rate else ""
+    return (
+        paced
+        + f"""
 request = function()
   local pick, user = math.random(100), math.random(1, {USERS})
   if pick <= 80 then
@@ -73,6 +106,7 @@ request = function()
   return wrk.format("GET", "{path}/sectionlist/user/u" .. user .. "/")
 end
 """
+    )
 
 
 def memory(r) -> int:
@@ -81,12 +115,43 @@ def memory(r) -> int:
     return r.info("memory")["used_memory"]
 
 
-def measure(redis_url: str, key: str, workers: int, loads: list[int], args) -> dict:
-    """{(app, connections): Result} for the bare app and the engine, `workers` processes."""
+class Load(NamedTuple):
+    connections: int
+    rate: int = 0  # requests/s held by wrk's schedule; 0: as fast as the connections go
+
+    @property
+    def label(self) -> str:
+        if self.rate:
+            return f"{self.rate:,}/s paced ({self.connections} conn)"
+        return f"{self.connections} conn"
+
+
+def start_learning(redis_url: str, rq_url: str) -> list[subprocess.Popen]:
+    """A worker and a clock, as `tanktop run` starts them: the learning job every second."""
+    env = dict(os.environ, REDIS_URL=redis_url, RQ_REDIS_URL=rq_url)
+    return [
+        subprocess.Popen([sys.executable, "-m", module], env=env, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL, start_new_session=True)
+        for module in ("workers", "workers.clock")
+    ]  # fmt: skip
+
+
+def catch_up(r) -> tuple[int, float]:
+    """(users with learning pending now, seconds until none are)."""
+    waiting, started = learning.backlog(r, "bench"), time.monotonic()
+    while learning.backlog(r, "bench") and time.monotonic() - started < 120:
+        time.sleep(0.1)
+    return waiting, time.monotonic() - started
+
+
+def measure(r, redis_url: str, rq_url: str, key: str, workers: int, loads: list[Load], args) -> dict:
+    """{(app, load): Result} for the bare app and the engine (with its learning worker and
+    clock running, and how far learning was behind after each load), `workers` processes."""
     found = {}
     for app in ("tests.bench.baseline:app", "api.wsgi:app"):
         options = SimpleNamespace(workers=workers, threads=args.threads)
         process, port = serve_app(app, redis_url, options)
+        helpers = start_learning(redis_url, rq_url) if app.startswith("api") else []
         try:
             path = f"/api/1/{key if app.startswith('api') else 'k'}"
             base = f"http://127.0.0.1:{port}{path}"
@@ -97,28 +162,37 @@ def measure(redis_url: str, key: str, workers: int, loads: list[int], args) -> d
                 SimpleNamespace(wrk_threads=1, connections=4, duration=2),
                 script=script(path),
             )
-            for connections in loads:
-                load_args = SimpleNamespace(wrk_threads=args.wrk_threads, connections=connections,
+            for load in loads:
+                load_args = SimpleNamespace(wrk_threads=args.wrk_threads, connections=load.connections,
                                             duration=args.duration)  # fmt: skip
-                runs = [wrk(base, "GET", None, load_args, script=script(path)) for _ in range(args.runs)]
-                found[app, connections] = median(runs)
+                paced = script(path, load.rate, args.wrk_threads)
+                runs = []
+                for _ in range(args.runs):
+                    runs.append(wrk(base, "GET", None, load_args, script=paced))
+                    lag = catch_up(r) if helpers else (0, 0.0)
+                found[app, load] = median(runs)
+                if helpers:
+                    found["lag", load] = lag
         finally:
             stop(process)
+            for helper in helpers:
+                stop(helper)
     return found
 
 
-def table(title: str, found: dict, loads: list[int]) -> None:
+def table(title: str, found: dict, loads: list[Load]) -> None:
     print(f"\n{title}\n")
-    print("| connections | bare req/s | req/s | ratio | bare p50 | p50 | ratio | bare p99 | p99 | ratio "
-          "| errors |")  # fmt: skip
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for connections in loads:
-        bare, engine = found["tests.bench.baseline:app", connections], found["api.wsgi:app", connections]
+    print("| load | bare req/s | req/s | ratio | bare p50 | p50 | ratio | bare p99 | p99 | ratio "
+          "| errors | learning behind at the end |")  # fmt: skip
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    for load in loads:
+        bare, engine = found["tests.bench.baseline:app", load], found["api.wsgi:app", load]
+        waiting, seconds = found["lag", load]
         print(
-            f"| {connections} | {bare.rps:,.0f} | {engine.rps:,.0f} | {engine.rps / bare.rps:.2f}x | "
+            f"| {load.label} | {bare.rps:,.0f} | {engine.rps:,.0f} | {engine.rps / bare.rps:.2f}x | "
             f"{bare.p50_ms:.2f} ms | {engine.p50_ms:.2f} ms | {engine.p50_ms / bare.p50_ms:.1f}x | "
             f"{bare.p99_ms:.2f} ms | {engine.p99_ms:.2f} ms | {engine.p99_ms / bare.p99_ms:.1f}x | "
-            f"{engine.errors} |"
+            f"{engine.errors} | {waiting:,} users, caught up in {seconds:.1f} s |"
         )
 
 
@@ -129,6 +203,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", default="1,2,4", help="web process counts on standalone Redis")
     parser.add_argument("--cluster-workers", type=int, default=2, help="web processes on the cluster")
     parser.add_argument("--loads", default="4,16,64", help="wrk connections, one figure each")
+    parser.add_argument("--rates", default="500,1000,1500", help="fixed request rates, one figure each")
+    parser.add_argument("--rate-connections", type=int, default=100, help="connections of a fixed rate")
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--wrk-threads", type=int, default=1)
     parser.add_argument("--duration", type=int, default=5)
@@ -138,7 +214,9 @@ def main(argv: list[str] | None = None) -> int:
     if not shutil.which("wrk"):
         print("wrk is needed (Debian: apt install wrk)", file=sys.stderr)
         return 1
-    loads = [int(n) for n in args.loads.split(",")]
+    loads = [Load(int(n)) for n in args.loads.split(",") if n] + [
+        Load(args.rate_connections, int(n)) for n in args.rates.split(",") if n
+    ]
     process_counts = [int(n) for n in args.workers.split(",")]
     results, notes = [], []
     with tempfile.TemporaryDirectory() as name:
@@ -149,6 +227,11 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 server = servers.LocalCluster(Path(name) / "cluster")
             server.start()
+            # RQ runs on a standalone Redis (RQ_REDIS_URL): its own beside a cluster
+            rq = server if kind is None else servers.RedisServer(Path(name) / "rq", port=servers.free_port(),
+                                                                 persist=False)  # fmt: skip
+            if rq is not server:
+                rq.start()
             try:
                 r = engine_redis.connect(server.url)
                 key, _ = tenants.create_key(r, "bench", "commercial", rate=0, now_ms=NOW)
@@ -165,17 +248,20 @@ def main(argv: list[str] | None = None) -> int:
                     "and history, and the similarity and popularity their events made)"
                 )
                 for workers in process_counts if kind is None else [args.cluster_workers]:
-                    found = measure(server.url, key, workers, loads, args)
+                    found = measure(r, server.url, rq.url, key, workers, loads, args)
                     results.append((f"{label}, {workers} web process{'es' if workers > 1 else ''}", found))
             finally:
                 server.stop()
+                if rq is not server:
+                    rq.stop()
     print(f"\n{os.cpu_count()} cores; mixed workload: 80% event POST, 8% list read, 7% bookmark read, "
           f"3% recommend, 2% section list; {args.threads} threads per web process")  # fmt: skip
     for note in notes:
         print(f"- {note}")
     for title, found in results:
         table(title, found, loads)
-    return 1 if any(result.errors for _, found in results for result in found.values()) else 0
+    failed = any(result.errors for _, found in results for key, result in found.items() if key[0] != "lag")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

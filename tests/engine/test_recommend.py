@@ -3,7 +3,7 @@ similar and popular items."""
 
 import pytest
 
-from engine import bookmarks, errors, events, keys, popularity, recommend, users, weights
+from engine import bookmarks, errors, events, keys, learning, popularity, recommend, users, weights
 from tests.conftest import snapshot
 
 NOW = 1_763_800_000_000
@@ -21,6 +21,7 @@ def feed(r, *lines, now_ms=NOW):
         ts = (now_ms // 1000) - int(days_ago * DAY)
         made.append(events.make(user, event, "movie", item, value, ts, now_ms=now_ms))
     assert not bookmarks.record(r, SVC, made)
+    learning.run(r, SVC)  # as the worker's learning job does
 
 
 def watched(user, *items, days_ago=0):
@@ -73,7 +74,8 @@ def test_deletions_teach_nothing(r):
     before = snapshot(r)
     made = [events.make("1", "seen", "movie", item, now_ms=NOW, delete=True) for item in ("A", "B")]
     events.apply(r, SVC, made)
-    recommend.learn(r, SVC, made)
+    recommend.mark(r, SVC, made)
+    learning.run(r, SVC)
     assert {k: v for k, v in snapshot(r).items() if ":co" in k or ":nbr" in k} == {
         k: v for k, v in before.items() if ":co" in k or ":nbr" in k
     }
@@ -166,6 +168,7 @@ def test_an_item_type_filter_keeps_to_the_type(r):
     ]
     made.append(events.make("9", "seen", "movie", "A", now_ms=NOW))
     bookmarks.record(r, SVC, made)
+    learning.run(r, SVC)
     assert {p.item_type for p in recommend.recommend(r, SVC, "9", now_ms=NOW)} == {"movie", "series"}
     assert ids_of(recommend.recommend(r, SVC, "9", item_type="series", now_ms=NOW)) == ["S"]
     assert ids_of(recommend.similar(r, SVC, "movie", "A", of_type="series")) == ["S"]

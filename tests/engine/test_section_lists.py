@@ -3,7 +3,7 @@ order, pinning, rows, section events, decay and compaction."""
 
 import pytest
 
-from engine import catalog, errors, events, intake, keys, notifications, section_lists, sections
+from engine import catalog, errors, events, intake, keys, learning, notifications, section_lists, sections
 from tests.conftest import snapshot
 
 SVC = "acme"
@@ -21,7 +21,9 @@ def put(r, item_type, item_id, **doc):
 def record(r, user, event, item_type, item_id, value=None, ms=T0):
     made = events.make(user, event, item_type, item_id, value, ms // 1000 if ms % 1000 == 0 else ms / 1000,
                        now_ms=ms)  # fmt: skip
-    return intake.record(r, SVC, [made])
+    refused = intake.record(r, SVC, [made])
+    learning.run(r, SVC)  # as the worker's learning job does
+    return refused
 
 
 def define(r, **doc):

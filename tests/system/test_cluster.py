@@ -110,10 +110,21 @@ def test_bookmarks_and_live_sessions_work_across_shards(cluster):
 
 
 def test_recommendations_and_section_lists_work_across_shards(cluster):
-    from engine import catalog, events, intake, notifications, recommend, section_lists, sections, users
+    from engine import (
+        catalog,
+        events,
+        intake,
+        learning,
+        notifications,
+        recommend,
+        section_lists,
+        sections,
+        users,
+    )
 
     r = engine_redis.connect(cluster.url)
     recommend.forget_settings()
+    learning.forget()
     section_lists.forget_settings()
     now = 1_763_800_000_000
     items = [
@@ -127,6 +138,8 @@ def test_recommendations_and_section_lists_work_across_shards(cluster):
         for n in range(u + 1)
     ]
     assert intake.record(r, "sect", made) == {}
+    assert learning.run(r, "sect") == len(made)  # the worker's learning, queues and items on every node
+    assert learning.backlog(r, "sect") == 0
     for kind in ("BecauseYouWatched", "Category", "BecauseYouActor"):
         sections.create(r, "sect", {"type": kind, "weight": 10, "count": 2, "name": "Row {0}"})
     gone = sections.create(r, "sect", {"type": "URL", "weight": -1, "url": "/x/{0}", "name": "Pinned"})["id"]

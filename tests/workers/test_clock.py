@@ -77,7 +77,7 @@ def test_a_worker_closes_live_sessions_left_open(rq_conn, redis_server):
 
 
 def test_a_worker_moves_popularity_landmarks_and_the_order_stands(rq_conn, redis_server):
-    from engine import popularity, recommend
+    from engine import learning, popularity, recommend
     from engine.clock import now_ms
 
     r = engine_redis.connect(redis_server.url)
@@ -87,7 +87,8 @@ def test_a_worker_moves_popularity_landmarks_and_the_order_stands(rq_conn, redis
     made = [events.make(u, "seen", "movie", "a", None, old // 1000, now_ms=now) for u in ("1", "2")]
     made.append(events.make("3", "seen", "movie", "b", None, now // 1000, now_ms=now))
     events.apply(r, "acme", made)
-    recommend.learn(r, "acme", made)
+    recommend.mark(r, "acme", made)
+    learning.run(r, "acme")
     before = popularity.popular(r, "acme", "movie", now_ms=now)
     clock.tick(rq_conn, {"workers.jobs.move_popularity_landmarks": 3600})
     queue = queues.queue(queues.DEFAULT, rq_conn)
@@ -117,3 +118,21 @@ def test_a_worker_compacts_section_boosts_that_are_due(rq_conn, redis_server):
     SimpleWorker([queue], connection=rq_conn, serializer=JSONSerializer).work(burst=True)
     assert r.zcard(keys.section_boosts("acme", "7")) == 0
     assert r.zcard(keys.section_boosted("acme")) == 0
+
+
+def test_a_worker_learns_what_event_posts_marked(rq_conn, redis_server):
+    """An event POST leaves its pairs to the learning job, enqueued every second."""
+    from engine import learning, recommend
+
+    r = engine_redis.connect(redis_server.url)
+    recommend.forget_settings()
+    learning.forget()
+    made = [events.make(u, "seen", "movie", item, now_ms=NOW) for u in ("1", "2") for item in ("a", "b")]
+    recommend.apply(r, "acme", made)
+    assert learning.backlog(r, "acme") == 2 and not r.exists(keys.neighbours("acme", "movie", "a"))
+    assert queues.PERIODIC["workers.jobs.learn"] == 1
+    assert clock.tick(rq_conn, {"workers.jobs.learn": 1}) == ["workers.jobs.learn"]
+    queue = queues.queue(queues.DEFAULT, rq_conn)
+    SimpleWorker([queue], connection=rq_conn, serializer=JSONSerializer).work(burst=True)
+    assert learning.backlog(r, "acme") == 0
+    assert [p.item_id for p in recommend.similar(r, "acme", "movie", "a")] == ["b"]

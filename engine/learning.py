@@ -1,0 +1,156 @@
+"""Similarity learning off the request path.
+
+An event that makes an item one of the user's (engine/recommend.py, "Learning") changes
+only the user's own keys on its way in: the item joins the user's recommendation history
+and the user's pending list, and the user is counted in one of the service's learn queues,
+all in the event's own round trip. Its co-occurrence pairs (up to `history` item keys, in
+as many slots) are made here, by the periodic job `workers.jobs.learn`, for many users at
+once: pairs of one item from many users go in one script call, so a busy service costs far
+fewer calls than one event at a time, and an event POST stays one round trip.
+
+A round, per queue bucket (held by a lock, so no two learners take the same users):
+read up to USERS_AT_ONCE users (at random) with their counts; take each user's pending items and
+newest items (one script per user); store the pairs, users counts and popularity
+(recommend.store_pairs); trim what was taken from each pending list; take a user off the
+queue only if no event counted it again meanwhile. A learner that dies before trimming
+leaves the items pending, and the next round makes their pairs (again, if they were
+stored already: learning is at-least-once, and the pairs are statistics).
+
+Until the job has run, an item's neighbours, users count and popularity lag the events by
+up to the job's period (a second); a user's own recommendations use the user's lists as
+they are at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+import zlib
+from collections.abc import Sequence
+from typing import NamedTuple
+
+from redis.exceptions import LockError
+
+from engine import keys, popularity, scripts
+
+BUCKETS = 16  # learn queues per service: their slots spread over a cluster
+USERS_AT_ONCE = 200  # users taken from a queue in one round
+TAKE_MAX = 2000  # pending items of one user taken in one round
+LOCK_SECONDS = 60  # a learner that dies holds its bucket this long
+
+_take = scripts.load("take_learning")
+_settle = scripts.load("settle_learning")
+
+#: Services this process has put in learn_services already.
+_known_services: set[str] = set()
+
+
+def bucket_of(user: str) -> int:
+    return zlib.crc32(user.encode()) % BUCKETS
+
+
+def queue_user(batch: scripts.Batch, service: str, user: str) -> None:
+    """Queue on `batch`, after the user's mark_positive calls, the user's place in a learn
+    queue (and the service's in learn_services, once per process)."""
+    batch.raw("ZINCRBY", keys.learn_queue(service, bucket_of(user)), 1, user)
+    if service not in _known_services:
+        batch.raw("SADD", keys.learn_services(), service)
+        if len(_known_services) > 100_000:
+            _known_services.clear()
+        _known_services.add(service)
+
+
+def forget() -> None:
+    """Empty this process's memory of known services (tests)."""
+    _known_services.clear()
+
+
+class Pending(NamedTuple):
+    """One user's learning, as taken: the user's item count before the new items, the
+    user's newest items before them (newest first), and the new items in the order they
+    counted ("<itemtype>|<itemid>", ms)."""
+
+    count: int
+    recent: list[str]
+    new: list[tuple[str, int]]
+
+
+def take(r, service: str, users: Sequence[str], history: int) -> tuple[list[Pending], list[int]]:
+    """Each user's pending learning (one round trip), and how many pending items each had."""
+    batch = scripts.Batch(r)
+    for user in users:
+        batch.script(_take, [keys.learn_pending(service, user), keys.rec_history(service, user)],
+                     [history, TAKE_MAX])  # fmt: skip
+    found, totals = [], []
+    for reply in batch.execute():
+        count, total, taken = int(reply[0]), int(reply[1]), int(reply[2])
+        new = []
+        for line in reply[3 : 3 + taken]:
+            this, _, ms = line.rpartition("\t")
+            new.append((this, int(float(ms))))
+        skip = {this for this, _ in new}
+        recent = [this for this in reply[3 + taken :] if this not in skip][:history]
+        found.append(Pending(count, recent, new))
+        totals.append(total)
+    return found, totals
+
+
+def run(r, service: str | None = None, *, seconds: float = 0.8) -> int:
+    """Learn what is pending, for `service` or every service, for about `seconds` (the rest
+    waits for the next run); returns how many items were learnt."""
+    from engine import recommend  # recommend queues marks with this module
+
+    deadline = time.monotonic() + seconds
+    services = [service] if service is not None else sorted(r.smembers(keys.learn_services()))
+    learnt = 0
+    for name in services:
+        pipe = r.pipeline(transaction=False)
+        for bucket in range(BUCKETS):
+            pipe.zcard(keys.learn_queue(name, bucket))
+        waiting = [bucket for bucket, count in enumerate(pipe.execute()) if count]
+        for bucket in waiting:
+            if time.monotonic() > deadline:
+                return learnt
+            lock = r.lock(keys.learn_lock(name, bucket), timeout=LOCK_SECONDS)
+            if not lock.acquire(blocking=False):
+                continue  # another learner has it
+            try:
+                learnt += _drain(r, recommend, name, bucket, deadline)
+            finally:
+                with contextlib.suppress(LockError):  # expired: this round took over LOCK_SECONDS
+                    lock.release()
+    return learnt
+
+
+def _drain(r, recommend, service: str, bucket: int, deadline: float) -> int:
+    """Learn one bucket's users, a round at a time, until it is empty or time is up."""
+    queue, learnt = keys.learn_queue(service, bucket), 0
+    while True:
+        # at random: a user marked again and again is not starved by a stream of new ones
+        marked = popularity.scored(r.execute_command("ZRANDMEMBER", queue, USERS_AT_ONCE, "WITHSCORES"))
+        if not marked:
+            return learnt
+        found = recommend.settings(r, service)
+        users = [user for user, _ in marked]
+        pending, totals = take(r, service, users, int(found.config["history"]))
+        learnt += recommend.learn_pending(r, service, found, pending)
+        batch = scripts.Batch(r)
+        settled = []
+        for (user, count), taken, total in zip(marked, pending, totals, strict=True):
+            if taken.new:
+                batch.raw("LTRIM", keys.learn_pending(service, user), len(taken.new), -1)
+            if len(taken.new) == total:  # nothing left behind
+                settled.append(f"{user}\t{int(count)}\n")
+        if settled:
+            batch.script(_settle, [queue], ["".join(settled)])
+        batch.execute()
+        if time.monotonic() > deadline:
+            return learnt
+
+
+def backlog(r, service: str) -> int:
+    """Users of `service` with learning pending (what the next runs have to do)."""
+    pipe = r.pipeline(transaction=False)
+    for bucket in range(BUCKETS):
+        pipe.zcard(keys.learn_queue(service, bucket))
+    return sum(pipe.execute())
