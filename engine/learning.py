@@ -34,7 +34,7 @@ from redis.exceptions import LockError
 from engine import keys, popularity, scripts
 
 BUCKETS = 16  # learn queues per service: their slots spread over a cluster
-USERS_AT_ONCE = 200  # users taken from a queue in one round
+USERS_AT_ONCE = 50  # users taken from a queue in one round
 TAKE_MAX = 2000  # pending items of one user taken in one round
 LOCK_SECONDS = 60  # a learner that dies holds its bucket this long
 
@@ -95,9 +95,12 @@ def take(r, service: str, users: Sequence[str], history: int) -> tuple[list[Pend
     return found, totals
 
 
-def run(r, service: str | None = None, *, seconds: float = 0.8) -> int:
+def run(r, service: str | None = None, *, seconds: float = 0.8, duty: float = 1.0) -> int:
     """Learn what is pending, for `service` or every service, for about `seconds` (the rest
-    waits for the next run); returns how many items were learnt."""
+    waits for the next run), working at most `duty` of the time: after each round it pauses
+    so that rounds take no more than that share (the worker learns beside the web
+    processes, and a burst of learning slows every request on a small host). Returns how
+    many items were learnt."""
     from engine import recommend  # recommend queues marks with this module
 
     deadline = time.monotonic() + seconds
@@ -115,16 +118,21 @@ def run(r, service: str | None = None, *, seconds: float = 0.8) -> int:
             if not lock.acquire(blocking=False):
                 continue  # another learner has it
             try:
-                learnt += _drain(r, recommend, name, bucket, deadline)
+                learnt += _drain(r, recommend, name, bucket, deadline, duty)
             finally:
                 with contextlib.suppress(LockError):  # expired: this round took over LOCK_SECONDS
                     lock.release()
     return learnt
 
 
-def _drain(r, recommend, service: str, bucket: int, deadline: float) -> int:
+def _drain(r, recommend, service: str, bucket: int, deadline: float, duty: float) -> int:
     """Learn one bucket's users, a round at a time, until it is empty or time is up."""
     queue, learnt = keys.learn_queue(service, bucket), 0
+
+    def pause(seconds: float) -> None:  # after each round trip, so that Redis is not held long
+        if duty < 1:
+            time.sleep(min(seconds * (1 - duty) / duty, max(deadline - time.monotonic(), 0)))
+
     while True:
         # at random: a user marked again and again is not starved by a stream of new ones
         marked = popularity.scored(r.execute_command("ZRANDMEMBER", queue, USERS_AT_ONCE, "WITHSCORES"))
@@ -133,7 +141,7 @@ def _drain(r, recommend, service: str, bucket: int, deadline: float) -> int:
         found = recommend.settings(r, service)
         users = [user for user, _ in marked]
         pending, totals = take(r, service, users, int(found.config["history"]))
-        learnt += recommend.learn_pending(r, service, found, pending)
+        learnt += recommend.learn_pending(r, service, found, pending, pause)
         batch = scripts.Batch(r)
         settled = []
         for (user, count), taken, total in zip(marked, pending, totals, strict=True):

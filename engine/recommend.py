@@ -29,10 +29,12 @@ What is popular now: engine/popularity.py.
 from __future__ import annotations
 
 import heapq
+import itertools
 import json
+import sys
 import time
 from collections import defaultdict, deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 from engine import errors, events, ids, keys, learning, popularity, scripts, tuning, weights
@@ -52,6 +54,9 @@ MAX_LIMIT = popularity.MAX_LIMIT
 DEFAULT_LIMIT = popularity.DEFAULT_LIMIT
 BECAUSE = 3  # the user's items named per recommendation
 PAIRS_AT_ONCE = 200_000  # new pairs held in memory before they are stored
+#: Pairs stored per round trip (about a millisecond of Redis: the requests sharing it wait
+#: no longer than that behind the learner)
+LINES_PER_TRIP = 100
 
 _mark = scripts.load("mark_positive")
 _pairs = scripts.load("add_pairs")
@@ -89,6 +94,7 @@ def forget_settings() -> None:
     """Empty this process's caches of settings and known item types (tests; after a
     change in this process)."""
     _settings.clear()
+    _read.clear()
     popularity.forget()
 
 
@@ -158,6 +164,10 @@ def mark(r, service: str, made: Sequence[events.Event]) -> None:
         noted(service, marks)
 
 
+#: Called by the learning after each of its round trips with the seconds it took.
+Pause = Callable[[float], None]
+
+
 class Marks(NamedTuple):
     settings: Settings
     item_types: list[str]  # registered by the batch (noted() remembers them after it ran)
@@ -194,9 +204,12 @@ def noted(service: str, marks: Marks) -> None:
     popularity.noted(service, marks.item_types)
 
 
-def learn_pending(r, service: str, found: Settings, pending: Sequence[learning.Pending]) -> int:
+def learn_pending(
+    r, service: str, found: Settings, pending: Sequence[learning.Pending], pause: Pause | None = None
+) -> int:
     """Make the pairs, users counts and popularity of users' pending items (taken by
-    engine/learning.py); returns how many items were learnt."""
+    engine/learning.py); returns how many items were learnt. `pause`, when given, is called
+    after each round trip with the seconds it took."""
     history = int(found.config["history"])
     cap = int(found.config["neighbours"])
     pairs: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
@@ -219,14 +232,20 @@ def learn_pending(r, service: str, found: Settings, pending: Sequence[learning.P
             popular[item_type].append(f"{item_id}\t{ms}\t1\n")
             learnt += 1
             if pending_pairs >= PAIRS_AT_ONCE:  # a big batch: bounded memory, in several round trips
-                _store_pairs(r, service, pairs, new_items, popular, cap)
+                _store_pairs(r, service, pairs, new_items, popular, cap, pause)
                 pairs.clear()
                 new_items.clear()
                 popular.clear()
                 pending_pairs = 0
     if new_items:
-        _store_pairs(r, service, pairs, new_items, popular, cap)
+        _store_pairs(r, service, pairs, new_items, popular, cap, pause)
     return learnt
+
+
+def _stored(service: str, pairs: dict[str, dict[str, float]], new_items: dict[str, int]) -> None:
+    """After _store_pairs: this process's copies of the changed items are stale."""
+    forget_neighbours(service, pairs)
+    forget_neighbours(service, new_items)
 
 
 def _store_pairs(
@@ -236,6 +255,7 @@ def _store_pairs(
     new_items: dict[str, int],
     popular: dict[str, list[str]],
     cap: int,
+    pause: Pause | None = None,
 ) -> None:
     others = sorted({other for targets in pairs.values() for other in targets})
     known = r.hmget(keys.item_users(service), others) if others else []
@@ -245,8 +265,8 @@ def _store_pairs(
         other: f"\t{max(int(users or 0) + new_items.get(other, 0), 1) ** SIMILARITY_EXPONENT!r}\n"
         for other, users in zip(others, known, strict=True)
     }
-    # everything written goes in one round trip, the users counts with it
-    batch = scripts.Batch(r)
+    # in round trips of about LINES_PER_TRIP pairs: Redis serves other clients between them
+    batch, lines_queued = scripts.Batch(r), 0
     for item, added in new_items.items():
         batch.raw("HINCRBY", keys.item_users(service), item, added)
     for target, targets in pairs.items():
@@ -257,9 +277,17 @@ def _store_pairs(
             [keys.cooccurrence(service, item_type, item_id), keys.neighbours(service, item_type, item_id)],
             [cap, lines],
         )
+        lines_queued += len(targets)
+        if lines_queued >= LINES_PER_TRIP:
+            started = time.monotonic()
+            batch.execute()
+            if pause is not None:
+                pause(time.monotonic() - started)
+            batch, lines_queued = scripts.Batch(r), 0
     popularity.queue_add(batch, service, popular)
     batch.execute()
     popularity.noted(service, list(popular))
+    _stored(service, pairs, new_items)
 
 
 def forget_user(r, service: str, items: Sequence[tuple[str, float]]) -> None:
@@ -313,6 +341,54 @@ def similar(r, service: str, item_type: str, item_id: str, *, limit: int = DEFAU
             if len(picks) == limit:
                 break
     return picks
+
+
+#: (service, member) -> (monotonic expiry, users count (at least 1), [(neighbour, similarity
+#: before normalisation), best first]): what recommendations read of an item, kept for
+#: NEIGHBOURS_SECONDS. Similarity moves slowly (and the learning job runs a second behind
+#: anyway), while reading and parsing ~100 scored entries per basis item is most of a
+#: recommendation's cost. At most NEIGHBOURS_KEPT items (about 10 KiB each), oldest out.
+_read: dict[tuple[str, str], tuple[float, int, list[tuple[str, float]]]] = {}
+NEIGHBOURS_SECONDS = 30.0
+NEIGHBOURS_KEPT = 4096
+
+
+def forget_neighbours(service: str | None = None, members=()) -> None:
+    """Drop this process's copies of the items' neighbour lists (all, without arguments)."""
+    if service is None:
+        _read.clear()
+    for this in members:
+        _read.pop((service, this), None)
+
+
+def neighbour_lists(r, service: str, members: Sequence[str]) -> dict[str, tuple[int, list]]:
+    """Each member's users count and neighbour list, from this process's copies when fresh,
+    the others in one round trip."""
+    now = time.monotonic()
+    found, missing = {}, []
+    for this in members:
+        cached = _read.get((service, this))
+        if cached is not None and cached[0] > now:
+            found[this] = cached[1:]
+        else:
+            missing.append(this)
+    if not missing:
+        return found
+    pipe = r.pipeline(transaction=False)
+    pipe.hmget(keys.item_users(service), missing)
+    for this in missing:
+        popularity.queue_scored(pipe, keys.neighbours(service, *split(this)), 0, -1)
+    users, *replies = pipe.execute()
+    if len(_read) + len(missing) > NEIGHBOURS_KEPT:
+        for oldest in list(itertools.islice(_read, len(_read) // 4 + len(missing))):
+            del _read[oldest]
+    intern = sys.intern  # the same few thousand item names, over and over
+    for this, count, reply in zip(missing, users, replies, strict=True):
+        neighbours = [(intern(other), score) for other, score in popularity.scored(reply)]
+        entry = (max(int(count or 1), 1), neighbours)
+        _read[service, this] = (now + NEIGHBOURS_SECONDS, *entry)
+        found[this] = entry
+    return found
 
 
 class _Profile(NamedTuple):
@@ -398,15 +474,12 @@ def _by_similarity(
     """The best `limit` items by the sum of affinity x similarity over the basis, each with
     the basis items that gave most (found again for those items only: the hot loop does
     nothing but add)."""
-    pipe = r.pipeline(transaction=False)
-    pipe.hmget(keys.item_users(service), basis)
-    for this in basis:
-        popularity.queue_scored(pipe, keys.neighbours(service, *split(this)), 0, -1)
-    users, *replies = pipe.execute()
+    lists = neighbour_lists(r, service, basis)
     weighted = [
-        (this, profile.affinity[this] / max(int(count or 1), 1), popularity.scored(reply))
-        for this, count, reply in zip(basis, users, replies, strict=True)
-        if reply
+        (this, profile.affinity[this] / users, neighbours)
+        for this in basis
+        for users, neighbours in (lists[this],)
+        if neighbours
     ]
     scores: dict[str, float] = {}
     get = scores.get

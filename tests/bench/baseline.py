@@ -31,7 +31,8 @@ def patch_user(apikey: str, uid: str):
 
 
 @app.post("/api/1/<apikey>/event/<uid>/<event>/<itemtype>/<itemid>/")
-def record_event(apikey: str, uid: str, event: str, itemtype: str, itemid: str):
+@app.post("/api/1/<apikey>/event/<uid>/<event>/<itemtype>/<itemid>/<value>/")
+def record_event(apikey: str, uid: str, event: str, itemtype: str, itemid: str, value: str = ""):
     _redis.set(f"baseline:{uid}:{event}:{itemtype}:{itemid}", "1")
     return Response(status=204)
 

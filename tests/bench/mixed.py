@@ -87,15 +87,51 @@ end
 """
 
 
-def script(path: str, rate: int = 0, threads: int = 1) -> str:
+#: The event writes (80% of requests) of each mix, as Lua returning the path's tail after
+#: "/event/u<user>/". "viewing": what a TV app sends most, a player's progress heartbeats
+#: on one of the user's three films in progress (teaching only the first time), then
+#: browsing (`detail`, which teaches nothing) and new `seen`, `watchlist` and `rated` items
+#: (each teaching: the user's first positive event on the item). "teaching": every write
+#: is `seen` on a random film, nearly always new to the user: the most learning per event.
+EVENT_WRITES = {
+    "viewing": f"""
+    local kind = math.random(80)
+    if kind <= 48 then
+      local film = (user * 37 + math.random(0, 2) * 101) % {MOVIES} + 1
+      return "/progress/movie/" .. film .. "/" .. math.random(1, 99) .. "/"
+    elseif kind <= 60 then
+      return "/detail/movie/" .. math.random(1, {MOVIES}) .. "/"
+    elseif kind <= 70 then
+      return "/seen/movie/" .. math.random(1, {MOVIES}) .. "/"
+    elseif kind <= 76 then
+      return "/watchlist/movie/" .. math.random(1, {MOVIES}) .. "/"
+    end
+    return "/rated/movie/" .. math.random(1, {MOVIES}) .. "/" .. math.random(1, 5) .. "/"
+""",
+    "teaching": f"""
+    return "/seen/movie/" .. math.random(1, {MOVIES}) .. "/"
+""",
+}
+MIX_NOTES = {
+    "viewing": "event writes: 48% progress heartbeats on one of the user's 3 films in progress, "
+    "12% detail, 10% seen, 6% watchlist, 4% rated, on random films",
+    "teaching": "event writes: 80% seen on a random film (nearly all new to the user: each teaches)",
+}
+
+
+def script(path: str, rate: int = 0, threads: int = 1, mix: str = "viewing") -> str:
     paced = PACED.replace("RATE_MS", repr(1000 * threads / rate)) if rate else ""
     return (
         paced
         + f"""
+local function event_tail(user)
+{EVENT_WRITES[mix]}
+end
+
 request = function()
   local pick, user = math.random(100), math.random(1, {USERS})
   if pick <= 80 then
-    return wrk.format("POST", "{path}/event/u" .. user .. "/seen/movie/" .. math.random(1, {MOVIES}) .. "/")
+    return wrk.format("POST", "{path}/event/u" .. user .. event_tail(user))
   elseif pick <= 88 then
     return wrk.format("GET", "{path}/event/u" .. user .. "/seen/movie/?limit=20")
   elseif pick <= 95 then
@@ -144,14 +180,16 @@ def catch_up(r) -> tuple[int, float]:
     return waiting, time.monotonic() - started
 
 
-def measure(r, redis_url: str, rq_url: str, key: str, workers: int, loads: list[Load], args) -> dict:
+def measure(
+    r, redis_url: str, rq_url: str, key: str, workers: int, loads: list[Load], args, mix: str
+) -> dict:
     """{(app, load): Result} for the bare app and the engine (with its learning worker and
     clock running, and how far learning was behind after each load), `workers` processes."""
     found = {}
     for app in ("tests.bench.baseline:app", "api.wsgi:app"):
         options = SimpleNamespace(workers=workers, threads=args.threads)
         process, port = serve_app(app, redis_url, options)
-        helpers = start_learning(redis_url, rq_url) if app.startswith("api") else []
+        helpers = start_learning(redis_url, rq_url) if app.startswith("api") and args.learning else []
         try:
             path = f"/api/1/{key if app.startswith('api') else 'k'}"
             base = f"http://127.0.0.1:{port}{path}"
@@ -160,12 +198,12 @@ def measure(r, redis_url: str, rq_url: str, key: str, workers: int, loads: list[
                 "GET",
                 None,
                 SimpleNamespace(wrk_threads=1, connections=4, duration=2),
-                script=script(path),
+                script=script(path, mix=mix),
             )
             for load in loads:
                 load_args = SimpleNamespace(wrk_threads=args.wrk_threads, connections=load.connections,
                                             duration=args.duration)  # fmt: skip
-                paced = script(path, load.rate, args.wrk_threads)
+                paced = script(path, load.rate, args.wrk_threads, mix)
                 runs = []
                 for _ in range(args.runs):
                     runs.append(wrk(base, "GET", None, load_args, script=paced))
@@ -187,7 +225,7 @@ def table(title: str, found: dict, loads: list[Load]) -> None:
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for load in loads:
         bare, engine = found["tests.bench.baseline:app", load], found["api.wsgi:app", load]
-        waiting, seconds = found["lag", load]
+        waiting, seconds = found.get(("lag", load), (0, 0.0))
         print(
             f"| {load.label} | {bare.rps:,.0f} | {engine.rps:,.0f} | {engine.rps / bare.rps:.2f}x | "
             f"{bare.p50_ms:.2f} ms | {engine.p50_ms:.2f} ms | {engine.p50_ms / bare.p50_ms:.1f}x | "
@@ -210,6 +248,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=int, default=5)
     parser.add_argument("--runs", type=int, default=1, help="runs per figure; the median is shown")
     parser.add_argument("--no-cluster", action="store_true")
+    parser.add_argument("--teaching-workers", type=int, default=2,
+                        help="web processes of the teaching mix's run (0: none)")  # fmt: skip
+    parser.add_argument("--no-learning", dest="learning", action="store_false",
+                        help="no worker during the load: the request path alone")  # fmt: skip
     args = parser.parse_args(argv)
     if not shutil.which("wrk"):
         print("wrk is needed (Debian: apt install wrk)", file=sys.stderr)
@@ -247,15 +289,21 @@ def main(argv: list[str] | None = None) -> int:
                     f"{(loaded - catalogued) / USERS / 1024:.1f} KiB per user (their lists, bookmarks "
                     "and history, and the similarity and popularity their events made)"
                 )
-                for workers in process_counts if kind is None else [args.cluster_workers]:
-                    found = measure(r, server.url, rq.url, key, workers, loads, args)
-                    results.append((f"{label}, {workers} web process{'es' if workers > 1 else ''}", found))
+                runs = [(n, "viewing") for n in (process_counts if kind is None else [args.cluster_workers])]
+                if kind is None and args.teaching_workers:
+                    runs.append((args.teaching_workers, "teaching"))
+                for workers, mix in runs:
+                    found = measure(r, server.url, rq.url, key, workers, loads, args, mix)
+                    title = f"{label}, {workers} web process{'es' if workers > 1 else ''}, {mix} mix"
+                    results.append((title, found))
             finally:
                 server.stop()
                 if rq is not server:
                     rq.stop()
     print(f"\n{os.cpu_count()} cores; mixed workload: 80% event POST, 8% list read, 7% bookmark read, "
           f"3% recommend, 2% section list; {args.threads} threads per web process")  # fmt: skip
+    for mix, note in MIX_NOTES.items():
+        print(f"- {mix} mix: {note}")
     for note in notes:
         print(f"- {note}")
     for title, found in results:

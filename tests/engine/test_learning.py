@@ -53,11 +53,11 @@ def test_a_user_marked_again_while_being_learnt_stays_queued(r, monkeypatch):
     seen(r, "1", "A", "B")
     real, rounds = recommend.learn_pending, []
 
-    def meanwhile(r, service, found, pending):
+    def meanwhile(r, service, found, pending, pause=None):
         rounds.append([item for taken in pending for item, _ in taken.new])
         if len(rounds) == 1:  # an event arrives between the take and the settle
             seen(r, "1", "C", ms=NOW + 5000)
-        return real(r, service, found, pending)
+        return real(r, service, found, pending, pause)
 
     monkeypatch.setattr(recommend, "learn_pending", meanwhile)
     learning.run(r, SVC)
@@ -68,7 +68,7 @@ def test_a_user_marked_again_while_being_learnt_stays_queued(r, monkeypatch):
 def test_a_learner_that_fails_leaves_the_items_pending_for_the_next(r, monkeypatch):
     seen(r, "1", "A", "B")
 
-    def broken(*args):
+    def broken(*args, **kwargs):
         raise ConnectionError("gone")
 
     monkeypatch.setattr(recommend, "learn_pending", broken)
@@ -125,3 +125,31 @@ def test_every_service_with_pending_learning_is_visited(r):
     assert learning.run(r) == 4
     assert set(neighbours(r, "A")) == {"movie|B"}
     assert set(r.zrange(keys.neighbours("rival", "movie", "A"), 0, -1)) == {"movie|C"}
+
+
+def test_a_paced_learner_pauses_after_each_round_trip(r, monkeypatch):
+    """At duty d, a round trip of t seconds is followed by a pause of t (1 - d) / d."""
+    monkeypatch.setattr(recommend, "LINES_PER_TRIP", 1)
+    paused = []
+    monkeypatch.setattr(learning.time, "sleep", paused.append)
+    seen(r, "1", "A", "B", "C")
+    assert learning.run(r, SVC, duty=0.25) == 3
+    assert len(paused) >= 3 and all(p >= 0 for p in paused)
+    paused.clear()
+    seen(r, "2", "A", "B", "C")
+    assert learning.run(r, SVC) == 3 and paused == []  # full speed: no pauses
+
+
+def test_recommendations_read_neighbours_once_in_a_while(r, monkeypatch):
+    """A process keeps what it read of an item's neighbours for NEIGHBOURS_SECONDS; what
+    this process learns replaces its copies at once."""
+    seen(r, "1", "A", "B")
+    seen(r, "2", "A", "C")
+    learning.run(r, SVC)
+    seen(r, "9", "A")
+    assert {p.item_id for p in recommend.recommend(r, SVC, "9", now_ms=NOW)} >= {"B", "C"}
+    r.delete(keys.neighbours(SVC, "movie", "A"))  # as if another process changed it
+    assert {p.item_id for p in recommend.recommend(r, SVC, "9", now_ms=NOW)} >= {"B", "C"}  # the copy
+    monkeypatch.setattr(recommend, "NEIGHBOURS_SECONDS", 0.0)
+    recommend.forget_neighbours()
+    assert {p.basis for p in recommend.recommend(r, SVC, "9", now_ms=NOW)} == {"popular"}  # read again
