@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: run test bench bench-profiles bench-mixed bench-events bench-notifications bench-bookmarks bench-recommend bench-sections eval lock clean
+.PHONY: run test bench bench-profiles bench-mixed bench-growth bench-events bench-notifications bench-bookmarks bench-recommend bench-sections eval lock clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -44,6 +44,11 @@ bench-profiles: $(VENV)/.installed-dev
 # on a local Redis Cluster.
 bench-mixed: $(VENV)/.installed-dev
 	$(BIN)/python -m tests.bench.mixed
+
+# Event write and recommendation latency and memory per user at 10k, 100k and 1M users
+# (synthetic), with their slope per tenfold growth.
+bench-growth: $(VENV)/.installed-dev
+	$(BIN)/python -m tests.bench.growth
 
 # Event import (1M events), Redis memory per event, event POST against a bare handler.
 bench-events: $(VENV)/.installed-dev

@@ -97,8 +97,8 @@ def take(r, service: str, users: Sequence[str], history: int) -> tuple[list[Pend
 
 def run(r, service: str | None = None, *, seconds: float = 0.8, duty: float = 1.0) -> int:
     """Learn what is pending, for `service` or every service, for about `seconds` (the rest
-    waits for the next run), working at most `duty` of the time: after each round it pauses
-    so that rounds take no more than that share (the worker learns beside the web
+    waits for the next run), working at most `duty` of the time: after each round trip it
+    pauses so that they take no more than that share (the worker learns beside the web
     processes, and a burst of learning slows every request on a small host). Returns how
     many items were learnt."""
     from engine import recommend  # recommend queues marks with this module
@@ -118,15 +118,16 @@ def run(r, service: str | None = None, *, seconds: float = 0.8, duty: float = 1.
             if not lock.acquire(blocking=False):
                 continue  # another learner has it
             try:
-                learnt += _drain(r, recommend, name, bucket, deadline, duty)
+                learnt += _drain(r, recommend, lock, name, bucket, deadline, duty)
             finally:
                 with contextlib.suppress(LockError):  # expired: this round took over LOCK_SECONDS
                     lock.release()
     return learnt
 
 
-def _drain(r, recommend, service: str, bucket: int, deadline: float, duty: float) -> int:
-    """Learn one bucket's users, a round at a time, until it is empty or time is up."""
+def _drain(r, recommend, lock, service: str, bucket: int, deadline: float, duty: float) -> int:
+    """Learn one bucket's users, a round at a time, until it is empty or time is up, keeping
+    the bucket's `lock` for LOCK_SECONDS past each round."""
     queue, learnt = keys.learn_queue(service, bucket), 0
 
     def pause(seconds: float) -> None:  # after each round trip, so that Redis is not held long
@@ -154,6 +155,7 @@ def _drain(r, recommend, service: str, bucket: int, deadline: float, duty: float
         batch.execute()
         if time.monotonic() > deadline:
             return learnt
+        lock.reacquire()
 
 
 def backlog(r, service: str) -> int:

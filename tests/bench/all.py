@@ -4,9 +4,10 @@
 
 Each starts its own Redis (and, for the mixed workload, a local cluster) and service and
 measures against a bare-Flask baseline in the same run: profiles, events, notifications,
-bookmarks, recommendations (when MovieLens 100K is at --data), section lists and the
-mixed workload. The report opens with the machine it ran on; each section is what the
-benchmark printed. A benchmark that fails is reported as such and the others still run.
+bookmarks, recommendations (when MovieLens 100K is at --data), section lists, the mixed
+workload and cost growth from 10k to 1M users. The report opens with the machine it ran
+on; each section is what the benchmark printed. A benchmark that fails is reported as
+such and the others still run.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from pathlib import Path
 
 from tests.bench.recommend import DATA
 
-BENCHMARKS = ("profiles", "events", "notifications", "bookmarks", "recommend", "sections", "mixed")
+BENCHMARKS = ("profiles", "events", "notifications", "bookmarks", "recommend", "sections", "mixed", "growth")
 
 
 def machine() -> str:

@@ -12,7 +12,10 @@ only what the population changes):
 - event write latency: one `seen` event by a random existing user on a new movie, as the
   event routes record it (intake.record);
 - recommendation latency: `recommend` for a random existing user;
-- Redis memory per user (INFO used_memory over the users stored).
+- Redis memory per user (INFO used_memory over the users stored);
+- the work behind them: Redis commands per event write (scripts' own commands included),
+  and the mean length of an item's neighbour list (what a recommendation reads per item
+  of the user's: it fills up to the cap as the service grows, then stays).
 
 It then reports each figure's slope: how much it changes per tenfold growth in users (a
 least-squares fit against log10 users). A request path that does not depend on the size of
@@ -31,7 +34,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from engine import events, intake, learning, recommend, servers
+from engine import events, intake, keys, learning, recommend, servers
 from engine import redis as engine_redis
 
 SERVICE = "growth"
@@ -80,13 +83,16 @@ def percentile(samples: list[float], share: float) -> float:
 def timed(r, users: int, items: int, rng: random.Random) -> dict[str, float]:
     """Latencies (ms) of event writes and recommendations for random existing users."""
     writes = []
+    before = commands(r)
     for n in range(SAMPLES):
         user = f"u{rng.randrange(users)}"
         made = events.Event(user, "seen", "movie", str(items + n), "", NOW + n)  # new to everyone
         started = time.perf_counter()
         intake.record(r, SERVICE, [made])
         writes.append((time.perf_counter() - started) * 1000)
+    per_write = (commands(r) - before - 1) / SAMPLES  # less the INFO itself
     learning.run(r, SERVICE, seconds=3600)
+    lengths = [r.zcard(keys.neighbours(SERVICE, "movie", str(rng.randrange(items)))) for _ in range(200)]
     reads = []
     for _ in range(RECOMMEND_SAMPLES):
         user = f"u{rng.randrange(users)}"
@@ -94,11 +100,18 @@ def timed(r, users: int, items: int, rng: random.Random) -> dict[str, float]:
         recommend.recommend(r, SERVICE, user, item_type="movie", now_ms=NOW)
         reads.append((time.perf_counter() - started) * 1000)
     return {
+        "commands per write": per_write,
+        "neighbours per item": statistics.fmean(lengths),
         "write p50": statistics.median(writes),
         "write p99": percentile(writes, 0.99),
         "recommend p50": statistics.median(reads),
         "recommend p99": percentile(reads, 0.99),
     }
+
+
+def commands(r) -> int:
+    """Commands Redis has run (those a script runs included)."""
+    return sum(stats["calls"] for stats in r.info("commandstats").values())
 
 
 def slope(xs: list[float], ys: list[float]) -> float:
@@ -142,17 +155,21 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{args.events} `seen` events per user on a catalogue of {args.items:,} movies; each step "
           f"times {SAMPLES:,} event writes and {RECOMMEND_SAMPLES} recommendations in one process, "
           "no concurrent load\n")  # fmt: skip
-    print("| users | event write p50 | p99 | recommend p50 | p99 | Redis memory | per user |")
-    print("|---:|---:|---:|---:|---:|---:|---:|")
+    print("| users | event write p50 | p99 | Redis commands per write | recommend p50 | p99 "
+          "| neighbours per item | Redis memory | per user |")  # fmt: skip
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for users, figures, memory in rows:
         print(
             f"| {users:,} | {figures['write p50']:.2f} ms | {figures['write p99']:.2f} ms | "
+            f"{figures['commands per write']:.1f} | "
             f"{figures['recommend p50']:.2f} ms | {figures['recommend p99']:.2f} ms | "
+            f"{figures['neighbours per item']:.0f} | "
             f"{memory / 2**20:,.0f} MiB | {figures['memory per user']:,.0f} B |"
         )
     counts = [users for users, _, _ in rows]
     print("\n| figure | change per tenfold users (least-squares slope) |\n|---|---:|")
-    for figure in ("write p50", "write p99", "recommend p50", "recommend p99", "memory per user"):
+    for figure in ("write p50", "write p99", "commands per write", "recommend p50", "recommend p99",
+                   "neighbours per item", "memory per user"):  # fmt: skip
         change = slope(counts, [figures[figure] for _, figures, _ in rows])
         print(f"| {figure} | {change:+.1%} |")
     return 0

@@ -1,6 +1,6 @@
 """The mixed workload, in one run (issue 8):
 
-    python -m tests.bench.mixed [--duration 5] [--loads 4,16,64] [--rates 500,1000,1500]
+    python -m tests.bench.mixed [--duration 10] [--loads 4,16,64] [--rates 500,1000,1500]
                                 [--workers 1,2,4]
 
 80% event writes (`seen` on a random movie by a random user), 15% list and bookmark reads
@@ -197,7 +197,7 @@ def measure(
                 base,
                 "GET",
                 None,
-                SimpleNamespace(wrk_threads=1, connections=4, duration=2),
+                SimpleNamespace(wrk_threads=1, connections=4, duration=5),  # warm: caches, scripts
                 script=script(path, mix=mix),
             )
             for load in loads:
@@ -245,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate-connections", type=int, default=100, help="connections of a fixed rate")
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--wrk-threads", type=int, default=1)
-    parser.add_argument("--duration", type=int, default=5)
+    parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--runs", type=int, default=1, help="runs per figure; the median is shown")
     parser.add_argument("--no-cluster", action="store_true")
     parser.add_argument("--teaching-workers", type=int, default=2,
