@@ -22,7 +22,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 
 from api.context import state
 from api.openapi import operation
-from engine import logs, notifications, tenants
+from engine import learning, logs, notifications, tenants
 from workers.queues import depths as queue_depths
 
 log = logging.getLogger("tanktop.access")
@@ -114,11 +114,28 @@ class _DeliveryCollector:
         yield family
 
 
+class _LearningCollector:
+    """Per service, the users whose events still wait for the learning job (engine/learning.py):
+    a backlog that keeps growing means the workers cannot keep up."""
+
+    def __init__(self, r):
+        self.r = r
+
+    def collect(self):
+        family = GaugeMetricFamily(
+            "tanktop_learning_backlog_users", "Users whose similarity learning is pending", labels=["service"]
+        )
+        for service, users in learning.backlogs(self.r).items():
+            family.add_metric([service], users)
+        yield family
+
+
 @blueprint.get("/metrics")
 @operation("Prometheus metrics (text format).", responses={200: ("The metrics.", None)}, keyed=False)
 def metrics():
     """Prometheus text format: requests and latency by route, events stored, webhook
-    deliveries by service and outcome, RQ queue depths and failed jobs."""
+    deliveries by service and outcome, the learning backlog, RQ queue depths and failed
+    jobs."""
     settings = state().settings
     if settings.metrics_dir is not None:
         registry = CollectorRegistry()
@@ -130,6 +147,7 @@ def metrics():
         text = generate_latest(REGISTRY)
     for name, collector in (
         ("webhook deliveries", lambda: _DeliveryCollector(state().redis)),
+        ("learning backlog", lambda: _LearningCollector(state().redis)),
         ("RQ queue depths", lambda: _RqCollector(state().rq_connection())),
     ):
         try:

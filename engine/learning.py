@@ -8,10 +8,10 @@ as many slots) are made here, by the periodic job `workers.jobs.learn`, for many
 once: pairs of one item from many users go in one script call, so a busy service costs far
 fewer calls than one event at a time, and an event POST stays one round trip.
 
-A round, per queue bucket (held by a lock, so no two learners take the same users):
-read up to USERS_AT_ONCE users (at random) with their counts; take each user's pending items and
-newest items (one script per user); store the pairs, users counts and popularity
-(recommend.store_pairs); trim what was taken from each pending list; take a user off the
+A round, over the queue buckets the learner holds (a lock each, so no two learners take the
+same users): read up to USERS_AT_ONCE users (at random) with their counts; take each
+user's pending items and newest items (one script per user); store the pairs, users counts
+and popularity (recommend.learn_pending); trim what was taken from each pending list; take a user off the
 queue only if no event counted it again meanwhile. A learner that dies before trimming
 leaves the items pending, and the next round makes their pairs (again, if they were
 stored already: learning is at-least-once, and the pairs are statistics).
@@ -34,9 +34,10 @@ from redis.exceptions import LockError
 from engine import keys, popularity, scripts
 
 BUCKETS = 16  # learn queues per service: their slots spread over a cluster
-USERS_AT_ONCE = 50  # users taken from a queue in one round
+USERS_AT_ONCE = 50  # users taken from a queue in one round (paced)
+BULK_USERS_AT_ONCE = 500  # unpaced (imports, the evaluation): more pairs shared per call
 TAKE_MAX = 2000  # pending items of one user taken in one round
-LOCK_SECONDS = 60  # a learner that dies holds its bucket this long
+LOCK_SECONDS = 300  # a learner that dies holds its buckets this long
 
 _take = scripts.load("take_learning")
 _settle = scripts.load("settle_learning")
@@ -107,55 +108,70 @@ def run(r, service: str | None = None, *, seconds: float = 0.8, duty: float = 1.
     services = [service] if service is not None else sorted(r.smembers(keys.learn_services()))
     learnt = 0
     for name in services:
+        if time.monotonic() > deadline:
+            break
         pipe = r.pipeline(transaction=False)
         for bucket in range(BUCKETS):
             pipe.zcard(keys.learn_queue(name, bucket))
-        waiting = [bucket for bucket, count in enumerate(pipe.execute()) if count]
-        for bucket in waiting:
-            if time.monotonic() > deadline:
-                return learnt
-            lock = r.lock(keys.learn_lock(name, bucket), timeout=LOCK_SECONDS)
-            if not lock.acquire(blocking=False):
-                continue  # another learner has it
-            try:
-                learnt += _drain(r, recommend, lock, name, bucket, deadline, duty)
-            finally:
-                with contextlib.suppress(LockError):  # expired: this round took over LOCK_SECONDS
+        locks = {}
+        for bucket, count in enumerate(pipe.execute()):
+            if count:
+                lock = r.lock(keys.learn_lock(name, bucket), timeout=LOCK_SECONDS)
+                if lock.acquire(blocking=False):  # else another learner has it
+                    locks[bucket] = lock
+        try:
+            if locks:
+                learnt += _drain(r, recommend, locks, name, deadline, duty)
+        finally:
+            for lock in locks.values():
+                with contextlib.suppress(LockError):  # expired: a round took over LOCK_SECONDS
                     lock.release()
     return learnt
 
 
-def _drain(r, recommend, lock, service: str, bucket: int, deadline: float, duty: float) -> int:
-    """Learn one bucket's users, a round at a time, until it is empty or time is up, keeping
-    the bucket's `lock` for LOCK_SECONDS past each round."""
-    queue, learnt = keys.learn_queue(service, bucket), 0
+def _drain(r, recommend, locks: dict, service: str, deadline: float, duty: float) -> int:
+    """Learn the users of the buckets held (`locks`), a round at a time, each round taking
+    users from every bucket (pairs of one item from many users share a script call), until
+    they are empty or time is up; the locks are renewed after each round."""
+    learnt = 0
 
     def pause(seconds: float) -> None:  # after each round trip, so that Redis is not held long
         if duty < 1:
             time.sleep(min(seconds * (1 - duty) / duty, max(deadline - time.monotonic(), 0)))
 
+    at_once = max((USERS_AT_ONCE if duty < 1 else BULK_USERS_AT_ONCE) // len(locks), 1)
     while True:
         # at random: a user marked again and again is not starved by a stream of new ones
-        marked = popularity.scored(r.execute_command("ZRANDMEMBER", queue, USERS_AT_ONCE, "WITHSCORES"))
+        pipe = r.pipeline(transaction=False)
+        for bucket in locks:
+            pipe.execute_command("ZRANDMEMBER", keys.learn_queue(service, bucket), at_once, "WITHSCORES")
+        marked = [
+            (bucket, user, count)
+            for bucket, reply in zip(locks, pipe.execute(), strict=True)
+            for user, count in popularity.scored(reply)
+        ]
         if not marked:
             return learnt
         found = recommend.settings(r, service)
-        users = [user for user, _ in marked]
-        pending, totals = take(r, service, users, int(found.config["history"]))
+        pending, totals = take(r, service, [user for _, user, _ in marked], int(found.config["history"]))
         learnt += recommend.learn_pending(r, service, found, pending, pause)
         batch = scripts.Batch(r)
-        settled = []
-        for (user, count), taken, total in zip(marked, pending, totals, strict=True):
+        settled: dict[int, list[str]] = {}
+        for (bucket, user, count), taken, total in zip(marked, pending, totals, strict=True):
             if taken.new:
                 batch.raw("LTRIM", keys.learn_pending(service, user), len(taken.new), -1)
             if len(taken.new) == total:  # nothing left behind
-                settled.append(f"{user}\t{int(count)}\n")
-        if settled:
-            batch.script(_settle, [queue], ["".join(settled)])
+                settled.setdefault(bucket, []).append(f"{user}\t{int(count)}\n")
+        for bucket, lines in settled.items():
+            batch.script(_settle, [keys.learn_queue(service, bucket)], ["".join(lines)])
         batch.execute()
         if time.monotonic() > deadline:
             return learnt
-        lock.reacquire()
+        try:
+            for lock in locks.values():
+                lock.reacquire()
+        except LockError:  # a round outlived LOCK_SECONDS: another learner may have a bucket now
+            return learnt
 
 
 def backlog(r, service: str) -> int:
@@ -164,3 +180,14 @@ def backlog(r, service: str) -> int:
     for bucket in range(BUCKETS):
         pipe.zcard(keys.learn_queue(service, bucket))
     return sum(pipe.execute())
+
+
+def backlogs(r) -> dict[str, int]:
+    """Per service with learning: its users with learning pending (one round trip)."""
+    services = sorted(r.smembers(keys.learn_services()))
+    pipe = r.pipeline(transaction=False)
+    for service in services:
+        for bucket in range(BUCKETS):
+            pipe.zcard(keys.learn_queue(service, bucket))
+    counts = pipe.execute() if services else []
+    return {service: sum(counts[i * BUCKETS : (i + 1) * BUCKETS]) for i, service in enumerate(services)}

@@ -57,6 +57,7 @@ PAIRS_AT_ONCE = 200_000  # new pairs held in memory before they are stored
 #: Pairs stored per round trip (about a millisecond of Redis: the requests sharing it wait
 #: no longer than that behind the learner)
 LINES_PER_TRIP = 100
+BULK_LINES_PER_TRIP = 20_000  # unpaced (imports, the evaluation): fewer, bigger round trips
 
 _mark = scripts.load("mark_positive")
 _pairs = scripts.load("add_pairs")
@@ -278,7 +279,7 @@ def _store_pairs(
             [cap, lines],
         )
         lines_queued += len(targets)
-        if lines_queued >= LINES_PER_TRIP:
+        if lines_queued >= (LINES_PER_TRIP if pause is not None else BULK_LINES_PER_TRIP):
             started = time.monotonic()
             batch.execute()
             if pause is not None:

@@ -76,6 +76,7 @@ class Settings:
     webhook_timeout: float = 10.0
     webhook_allow_private: bool = False
     access_log: bool = False
+    learn_duty: float = 0.5  # the share of its time the learning job may work (engine/learning.py)
     metrics_dir: Path | None = None  # PROMETHEUS_MULTIPROC_DIR: every process's metrics
 
     @classmethod
@@ -104,6 +105,7 @@ class Settings:
             ),
             webhook_allow_private=_flag(env, "TANKTOP_WEBHOOK_ALLOW_PRIVATE", cls.webhook_allow_private),
             access_log=_flag(env, "TANKTOP_ACCESS_LOG", cls.access_log),
+            learn_duty=_number(env, "TANKTOP_LEARN_DUTY", cls.learn_duty, minimum=0.05, maximum=1),
             metrics_dir=Path(env["PROMETHEUS_MULTIPROC_DIR"])
             if env.get("PROMETHEUS_MULTIPROC_DIR")
             else None,

@@ -21,7 +21,6 @@ DELIVERY_THREADS = 16  # deliveries of one job sent at once
 SWEEP_SECONDS = 5  # a sweep hands on what it can in this long; the next goes on
 LEARN_SECONDS = 0.8  # learning per run, which comes every second
 LEARN_NICENESS = 10  # the learning job yields the CPU to the web processes
-LEARN_DUTY = 0.5  # and works at most half of its time (engine/learning.py)
 
 
 @functools.cache
@@ -55,10 +54,10 @@ def learn() -> int:
     """Make the co-occurrence pairs, users counts and popularity of the events marked for
     learning since the last run (engine/learning.py), for up to LEARN_SECONDS (the next run
     goes on); returns how many items were learnt."""
-    _, r = _engine()
+    settings, r = _engine()
     with contextlib.suppress(OSError):  # this job's own process (a work horse): requests first
         os.nice(LEARN_NICENESS)
-    return learning.run(r, seconds=LEARN_SECONDS, duty=LEARN_DUTY)
+    return learning.run(r, seconds=LEARN_SECONDS, duty=settings.learn_duty)
 
 
 def move_popularity_landmarks() -> int:

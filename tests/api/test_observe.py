@@ -69,6 +69,18 @@ def test_metrics_count_webhook_deliveries_by_outcome(api, app, r, rq_down):
     assert metric(text, "tanktop_webhook_deliveries_total", service="acme", outcome="retry") == 1
 
 
+def test_metrics_show_the_learning_backlog(api, app, r, rq_down):
+    from engine import learning
+
+    for user in ("7", "8"):
+        assert api.post(f"event/{user}/seen/movie/1/").status_code == 204
+    text = app.test_client().get("/metrics").get_data(as_text=True)  # not api.get: it would learn
+    assert metric(text, "tanktop_learning_backlog_users", service="acme") == 2
+    learning.run(r)
+    text = app.test_client().get("/metrics").get_data(as_text=True)
+    assert metric(text, "tanktop_learning_backlog_users", service="acme") == 0
+
+
 def test_rq_queue_depths_and_failed_jobs(redis_server, monkeypatch):
     from rq.registry import FailedJobRegistry
 

@@ -28,9 +28,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from engine import bookmarks, evaluation, events, keys, recommend, servers, tenants, weights
+from engine import bookmarks, evaluation, events, keys, learning, recommend, servers, tenants, weights
 from engine import redis as engine_redis
 from tests.bench.bookmarks import runs, serve_app
+from tests.bench.mixed import start_learning
 from tests.bench.profiles import print_against_bare, print_pair, stop
 
 NOW = int(time.time() * 1000)
@@ -49,6 +50,7 @@ def replay(r, service: str, rows: list[evaluation.Row]) -> float:
             for user, item, rating, ts in ordered[first : first + evaluation.BATCH]
         ]
         assert not bookmarks.record(r, service, made, log_max=len(ordered))
+        learning.run(r, service, seconds=3600)  # what the learning job does, batch by batch
     return time.perf_counter() - started
 
 
@@ -78,6 +80,7 @@ def load_users(r, service: str, movies: list[str]) -> None:
                     events.Event(f"h{size}-{k}", "rated", "movie", movie, str(draw.randint(1, 5)), at)
                 )
             assert not bookmarks.record(r, service, made, log_max=1000)
+    learning.run(r, service, seconds=3600)
 
 
 def get_script(path: str, size: int) -> str:
@@ -143,7 +146,12 @@ def main(argv: list[str] | None = None) -> int:
                     for size in SIZES:
                         base, path = f"http://127.0.0.1:{port}/api/1/{key}", f"/api/1/{key}"
                         figures[size] = runs(base, args, get_script(path, size))
-                    figures["learning"] = runs(base, args, post_script(path, users, len(movies)))
+                    helpers = start_learning(server.url, server.url)  # the learning job as it runs
+                    try:
+                        figures["learning"] = runs(base, args, post_script(path, users, len(movies)))
+                    finally:
+                        for helper in helpers:
+                            stop(helper)
                     plain_base, plain_path = (
                         f"http://127.0.0.1:{port}/api/1/{plain_key}",
                         f"/api/1/{plain_key}",

@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from engine import catalog, events, intake, notifications, section_lists, sections, servers, tenants
+from engine import catalog, events, intake, learning, notifications, section_lists, sections, servers, tenants
 from engine import redis as engine_redis
 from tests.bench.bookmarks import runs, serve_app
 from tests.bench.profiles import print_against_bare, stop
@@ -79,6 +79,7 @@ def load(r, service: str) -> None:
                 value = str(draw.randint(1, 5))
             made.append(events.Event(f"u{user}", event, "movie", str(movie), value, at))
         assert not intake.record(r, service, made, log_max=1000)
+    learning.run(r, service, seconds=3600)  # what the learning job does meanwhile
 
 
 def list_script(path: str) -> str:

@@ -21,8 +21,10 @@ def test_environment_overrides():
             "TANKTOP_PORT": "9000",
             "TANKTOP_RATE_LIMIT": "0",
             "TANKTOP_WEB_SERVER": "granian",
+            "TANKTOP_LEARN_DUTY": "1",
         }
     )
+    assert settings.learn_duty == 1
     assert settings.redis_url == "redis://h:1/0"
     assert settings.redis_cluster is True
     assert settings.port == 9000
@@ -44,6 +46,8 @@ def test_environment_overrides():
         ({"REDIS_CLUSTER": "maybe"}, "REDIS_CLUSTER"),
         ({"TANKTOP_KEY_CACHE_SECONDS": "nan"}, "TANKTOP_KEY_CACHE_SECONDS"),
         ({"TANKTOP_WEB_SERVER": "uwsgi"}, "gunicorn or granian"),
+        ({"TANKTOP_LEARN_DUTY": "0"}, "TANKTOP_LEARN_DUTY"),
+        ({"TANKTOP_LEARN_DUTY": "1.5"}, "TANKTOP_LEARN_DUTY"),
     ],
 )
 def test_bad_values_name_the_variable(env, message):
