@@ -11,8 +11,8 @@ fewer calls than one event at a time, and an event POST stays one round trip.
 A round, over the queue buckets the learner holds (a lock each, so no two learners take the
 same users): read up to USERS_AT_ONCE users (at random) with their counts; take each
 user's pending items and newest items (one script per user); store the pairs, users counts
-and popularity (recommend.learn_pending); trim what was taken from each pending list; take a user off the
-queue only if no event counted it again meanwhile. A learner that dies before trimming
+and popularity (recommend.learn_pending); trim what was taken from each pending list;
+take a user off the queue only if no event counted it again meanwhile. A learner that dies before trimming
 leaves the items pending, and the next round makes their pairs (again, if they were
 stored already: learning is at-least-once, and the pairs are statistics).
 
@@ -107,14 +107,11 @@ def run(r, service: str | None = None, *, seconds: float = 0.8, duty: float = 1.
     deadline = time.monotonic() + seconds
     services = [service] if service is not None else sorted(r.smembers(keys.learn_services()))
     learnt = 0
-    for name in services:
+    for name, sizes in _queue_sizes(r, services).items():
         if time.monotonic() > deadline:
             break
-        pipe = r.pipeline(transaction=False)
-        for bucket in range(BUCKETS):
-            pipe.zcard(keys.learn_queue(name, bucket))
         locks = {}
-        for bucket, count in enumerate(pipe.execute()):
+        for bucket, count in enumerate(sizes):
             if count:
                 lock = r.lock(keys.learn_lock(name, bucket), timeout=LOCK_SECONDS)
                 if lock.acquire(blocking=False):  # else another learner has it
@@ -174,20 +171,24 @@ def _drain(r, recommend, locks: dict, service: str, deadline: float, duty: float
             return learnt
 
 
+def _queue_sizes(r, services: Sequence[str]) -> dict[str, list[int]]:
+    """Per service, the users in each of its learn queues (one round trip)."""
+    if not services:
+        return {}
+    pipe = r.pipeline(transaction=False)
+    for service in services:
+        for bucket in range(BUCKETS):
+            pipe.zcard(keys.learn_queue(service, bucket))
+    counts = pipe.execute()
+    return {service: counts[i * BUCKETS : (i + 1) * BUCKETS] for i, service in enumerate(services)}
+
+
 def backlog(r, service: str) -> int:
     """Users of `service` with learning pending (what the next runs have to do)."""
-    pipe = r.pipeline(transaction=False)
-    for bucket in range(BUCKETS):
-        pipe.zcard(keys.learn_queue(service, bucket))
-    return sum(pipe.execute())
+    return sum(_queue_sizes(r, [service])[service])
 
 
 def backlogs(r) -> dict[str, int]:
     """Per service with learning: its users with learning pending (one round trip)."""
     services = sorted(r.smembers(keys.learn_services()))
-    pipe = r.pipeline(transaction=False)
-    for service in services:
-        for bucket in range(BUCKETS):
-            pipe.zcard(keys.learn_queue(service, bucket))
-    counts = pipe.execute() if services else []
-    return {service: sum(counts[i * BUCKETS : (i + 1) * BUCKETS]) for i, service in enumerate(services)}
+    return {service: sum(sizes) for service, sizes in _queue_sizes(r, services).items()}

@@ -169,15 +169,11 @@ def mark(r, service: str, made: Sequence[events.Event]) -> None:
 Pause = Callable[[float], None]
 
 
-class Marks(NamedTuple):
-    settings: Settings
-    item_types: list[str]  # registered by the batch (noted() remembers them after it ran)
-
-
-def queue_marks(r, batch: scripts.Batch, service: str, made: Sequence[events.Event]) -> Marks:
+def queue_marks(r, batch: scripts.Batch, service: str, made: Sequence[events.Event]) -> list[str]:
     """Queue on `batch`, after the events' own scripts, a mark_positive call per (user, list)
     with positive events in `made` (in their order), then each such user's place in a learn
-    queue, and the registration of item types new to this process. Call noted() after."""
+    queue, and the registration of item types new to this process. Returns those item
+    types: pass them to noted() once the batch ran."""
     found = settings(r, service)
     by_list: dict[tuple[str, str, str], list[events.Event]] = {}
     for e in made:
@@ -197,12 +193,12 @@ def queue_marks(r, batch: scripts.Batch, service: str, made: Sequence[events.Eve
     for user in dict.fromkeys(user for user, _, _ in by_list):
         learning.queue_user(batch, service, user)
     item_types = list(dict.fromkeys(item_type for _, item_type, _ in by_list))
-    return Marks(found, popularity.queue_register(batch, service, item_types))
+    return popularity.queue_register(batch, service, item_types)
 
 
-def noted(service: str, marks: Marks) -> None:
+def noted(service: str, item_types: Sequence[str]) -> None:
     """After queue_marks' batch ran: remember the item types it registered."""
-    popularity.noted(service, marks.item_types)
+    popularity.noted(service, item_types)
 
 
 def learn_pending(
@@ -241,12 +237,6 @@ def learn_pending(
     if new_items:
         _store_pairs(r, service, pairs, new_items, popular, cap, pause)
     return learnt
-
-
-def _stored(service: str, pairs: dict[str, dict[str, float]], new_items: dict[str, int]) -> None:
-    """After _store_pairs: this process's copies of the changed items are stale."""
-    forget_neighbours(service, pairs)
-    forget_neighbours(service, new_items)
 
 
 def _store_pairs(
@@ -288,7 +278,8 @@ def _store_pairs(
     popularity.queue_add(batch, service, popular)
     batch.execute()
     popularity.noted(service, list(popular))
-    _stored(service, pairs, new_items)
+    forget_neighbours(service, pairs)  # this process's copies of the changed items are stale
+    forget_neighbours(service, new_items)
 
 
 def forget_user(r, service: str, items: Sequence[tuple[str, float]]) -> None:
