@@ -335,12 +335,13 @@ def similar(r, service: str, item_type: str, item_id: str, *, limit: int = DEFAU
     return picks
 
 
-#: (service, member) -> (monotonic expiry, users count (at least 1), [(neighbour, similarity
-#: before normalisation), best first]): what recommendations read of an item, kept for
-#: NEIGHBOURS_SECONDS. Similarity moves slowly (and the learning job runs a second behind
-#: anyway), while reading and parsing ~100 scored entries per basis item is most of a
-#: recommendation's cost. At most NEIGHBOURS_KEPT items (about 10 KiB each), oldest out.
-_read: dict[tuple[str, str], tuple[float, int, list[tuple[str, float]]]] = {}
+#: (service, member) -> (monotonic expiry, users count (at least 1), {neighbour: similarity
+#: before normalisation}, best first): what recommendations and section rows read of an
+#: item, kept for NEIGHBOURS_SECONDS. Similarity moves slowly (and the learning job runs a
+#: second behind anyway), while reading and parsing ~100 scored entries per basis item is
+#: most of a recommendation's cost. At most NEIGHBOURS_KEPT items (about 10 KiB each),
+#: oldest out.
+_read: dict[tuple[str, str], tuple[float, int, dict[str, float]]] = {}
 NEIGHBOURS_SECONDS = 30.0
 NEIGHBOURS_KEPT = 4096
 
@@ -353,9 +354,20 @@ def forget_neighbours(service: str | None = None, members=()) -> None:
         _read.pop((service, this), None)
 
 
-def neighbour_lists(r, service: str, members: Sequence[str]) -> dict[str, tuple[int, list]]:
-    """Each member's users count and neighbour list, from this process's copies when fresh,
-    the others in one round trip."""
+def neighbour_lists(r, service: str, members: Sequence[str]) -> dict[str, tuple[int, dict[str, float]]]:
+    """Each member's users count and neighbours (member -> similarity, best first), from
+    this process's copies when fresh, the others in one round trip."""
+    found, missing = fresh_neighbours(service, members)
+    if missing:
+        pipe = r.pipeline(transaction=False)
+        queue_neighbours(pipe, service, missing)
+        found.update(keep_neighbours(service, missing, pipe.execute()))
+    return found
+
+
+def fresh_neighbours(service: str, members: Sequence[str]) -> tuple[dict[str, tuple[int, dict]], list[str]]:
+    """What neighbour_lists() gives, of the members this process has fresh copies of; and
+    the members to read (with queue_neighbours, on a pipeline of the caller's)."""
     now = time.monotonic()
     found, missing = {}, []
     for this in members:
@@ -364,19 +376,28 @@ def neighbour_lists(r, service: str, members: Sequence[str]) -> dict[str, tuple[
             found[this] = cached[1:]
         else:
             missing.append(this)
-    if not missing:
-        return found
-    pipe = r.pipeline(transaction=False)
+    return found, missing
+
+
+def queue_neighbours(pipe, service: str, missing: Sequence[str]) -> None:
+    """Queue the reads of the members' users counts and neighbours (1 + len(missing)
+    replies, for keep_neighbours)."""
     pipe.hmget(keys.item_users(service), missing)
     for this in missing:
         popularity.queue_scored(pipe, keys.neighbours(service, *split(this)), 0, -1)
-    users, *replies = pipe.execute()
+
+
+def keep_neighbours(service: str, missing: Sequence[str], replies: Sequence) -> dict[str, tuple[int, dict]]:
+    """The members' entries from the replies of queue_neighbours (their first 1 +
+    len(missing)), kept as this process's copies."""
+    users, *lists = replies[: 1 + len(missing)]
     if len(_read) + len(missing) > NEIGHBOURS_KEPT:
         for oldest in list(itertools.islice(_read, len(_read) // 4 + len(missing))):
             del _read[oldest]
-    intern = sys.intern  # the same few thousand item names, over and over
-    for this, count, reply in zip(missing, users, replies, strict=True):
-        neighbours = [(intern(other), score) for other, score in popularity.scored(reply)]
+    now, intern = time.monotonic(), sys.intern  # the same few thousand item names, over and over
+    found = {}
+    for this, count, reply in zip(missing, users, lists, strict=True):
+        neighbours = {intern(other): score for other, score in popularity.scored(reply)}
         entry = (max(int(count or 1), 1), neighbours)
         _read[service, this] = (now + NEIGHBOURS_SECONDS, *entry)
         found[this] = entry
@@ -476,7 +497,7 @@ def _by_similarity(
     scores: dict[str, float] = {}
     get = scores.get
     for _, weight, neighbours in weighted:
-        for other, similarity in neighbours:
+        for other, similarity in neighbours.items():
             scores[other] = get(other, 0.0) + weight * similarity
     skip = profile.excluded
     prefix = f"{item_type}|" if item_type is not None else ""
@@ -488,14 +509,9 @@ def _by_similarity(
             if s > 0 and other not in skip and other.startswith(prefix)
         ),
     )
-    wanted = {other for _, other in best}
-    parts: dict[str, list[tuple[float, str]]] = defaultdict(list)
-    for this, weight, neighbours in weighted:
-        for other, similarity in neighbours:
-            if other in wanted:
-                parts[other].append((weight * similarity, this))
     picks = []
     for score, other in best:
-        named = [split(this) for part, this in heapq.nlargest(BECAUSE, parts[other]) if part > 0]
+        parts = ((weight * got[other], this) for this, weight, got in weighted if other in got)
+        named = [split(this) for part, this in heapq.nlargest(BECAUSE, parts) if part > 0]
         picks.append(Pick(*split(other), score, named, "similar"))
     return picks

@@ -33,7 +33,19 @@ from collections.abc import Sequence
 from typing import Any, NamedTuple
 from urllib.parse import quote
 
-from engine import errors, events, exactjson, ids, keys, popularity, scripts, sections, tuning, weights
+from engine import (
+    errors,
+    events,
+    exactjson,
+    ids,
+    keys,
+    popularity,
+    recommend,
+    scripts,
+    sections,
+    tuning,
+    weights,
+)
 from engine.catalog import id_value
 
 ITEM_TYPE = "section"  # the item type of section events
@@ -498,14 +510,21 @@ class _Reader:
         """Each basis's items, best first (similar items; a facet's items by how many users
         have had them, then newest), and the candidates' ids (one or two round trips)."""
         pipe = self.r.pipeline(transaction=False)
+        # similar items: the copies recommendations keep (engine/recommend.py), the rest read
+        watched = list(dict.fromkeys("|".join(c.basis) for c in candidates
+                                     if c.definition.type == "BecauseYouWatched"))  # fmt: skip
+        similar, missing = recommend.fresh_neighbours(self.service, watched)
+        if missing:
+            recommend.queue_neighbours(pipe, self.service, missing)
         asked, rows, now = [], {}, time.monotonic()
         for c in candidates:
             kind = c.definition.type
-            if c.basis is None or (kind, c.basis) in asked or (kind, c.basis) in rows:
-                continue
-            if kind == "BecauseYouWatched":
-                asked.append((kind, c.basis))
-                popularity.queue_scored(pipe, keys.neighbours(self.service, *c.basis), 0, -1)
+            if (
+                c.basis is None
+                or kind == "BecauseYouWatched"
+                or (kind, c.basis) in asked
+                or (kind, c.basis) in rows
+            ):
                 continue
             cached = _ranked.get((self.service, FACET[kind], c.basis[1]))
             if cached is not None and cached[0] > now:
@@ -515,12 +534,12 @@ class _Reader:
                 pipe.zrange(keys.facet(self.service, FACET[kind], c.basis[1]), 0, FACET_ITEMS - 1, desc=True)
         pipe.hmget(keys.section_instances(self.service, self.user), [f"k:{c.key}" for c in candidates])
         *replies, ids = pipe.execute()
-        facets = {}
-        for (kind, basis), reply in zip(asked, replies, strict=True):
-            if kind == "BecauseYouWatched":
-                rows[kind, basis] = [m for m, _ in popularity.scored(reply)]
-            else:
-                facets[kind, basis] = reply
+        if missing:
+            similar.update(recommend.keep_neighbours(self.service, missing, replies))
+            replies = replies[1 + len(missing) :]
+        for this, (_, neighbours) in similar.items():
+            rows["BecauseYouWatched", _split(this)] = list(neighbours)
+        facets = dict(zip(asked, replies, strict=True))
         if facets:
             rows.update(self._rank(facets, now))
         return rows, {c.key: i for c, i in zip(candidates, ids, strict=True) if i}

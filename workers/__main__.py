@@ -7,7 +7,7 @@ from rq.serializers import JSONSerializer
 
 from engine import logs
 from engine.settings import Settings
-from workers import queues
+from workers import jobs, queues
 
 
 def build_worker(settings: Settings) -> Worker:
@@ -19,6 +19,7 @@ def build_worker(settings: Settings) -> Worker:
 
 def main() -> None:
     logs.configure()
+    assert jobs  # imported here, before the work horses fork: each job would import the engine again
     build_worker(Settings.from_env()).work(with_scheduler=True)
 
 

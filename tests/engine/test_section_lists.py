@@ -3,7 +3,18 @@ order, pinning, rows, section events, decay and compaction."""
 
 import pytest
 
-from engine import catalog, errors, events, intake, keys, learning, notifications, section_lists, sections
+from engine import (
+    catalog,
+    errors,
+    events,
+    intake,
+    keys,
+    learning,
+    notifications,
+    recommend,
+    section_lists,
+    sections,
+)
 from tests.conftest import snapshot
 
 SVC = "acme"
@@ -191,6 +202,20 @@ def test_section_items_are_those_of_the_users_list(r):
     for bad in ("0", "01", "x", "99999", "1" * 19):
         with pytest.raises(errors.NotFound):
             section_lists.section(r, SVC, bad, now_ms=T0)
+
+
+def test_similar_item_rows_use_the_neighbour_copies_recommendations_keep(r, monkeypatch):
+    """BecauseYouWatched rows read an item's neighbours as recommendations do: from this
+    process's copy while it is fresh (engine/recommend.py, NEIGHBOURS_SECONDS)."""
+    star_trek_world(r)
+    define(r, **BECAUSE)
+    record(r, "bob", "seen", "programme", "315")
+    assert shown(r, "bob")[0].items == [("movie", "1"), ("movie", "2"), ("movie", "3")]
+    r.delete(keys.neighbours(SVC, "programme", "315"))  # as if another process changed it
+    assert shown(r, "bob")[0].items == [("movie", "1"), ("movie", "2"), ("movie", "3")]  # the copy
+    monkeypatch.setattr(recommend, "NEIGHBOURS_SECONDS", 0.0)
+    recommend.forget_neighbours()
+    assert shown(r, "bob") == []  # read again: no similar items, so no row
 
 
 def test_events_on_unknown_or_other_users_sections_are_refused_and_change_nothing(r):
