@@ -8,7 +8,9 @@
 section list reads, with wrk at increasing load (connections, then fixed request rates
 held by wrk's `delay` hook), against a bare Flask app
 answering the same routes with a constant (or, for the event POST, one SET) under the
-same WSGI server and process count, measured in the same run. On a standalone Redis with
+same WSGI server and process count, measured in the same run; every process writes its
+metrics to a PROMETHEUS_MULTIPROC_DIR, as under `tanktop run`. A fixed rate's figure is the
+median of --rate-runs runs (3). On a standalone Redis with
 1, 2 and 4 web processes, then on a local 3-master Redis Cluster. Before the load: 1,000
 users with 40 events each over 2,000 movies, 12 section definitions; Redis memory per
 user and per item is reported from INFO memory. The engine runs with a worker and a clock,
@@ -188,8 +190,13 @@ def measure(
     found = {}
     for app in ("tests.bench.baseline:app", "api.wsgi:app"):
         options = SimpleNamespace(workers=workers, threads=args.threads)
-        process, port = serve_app(app, redis_url, options)
-        helpers = start_learning(redis_url, rq_url) if app.startswith("api") and args.learning else []
+        metrics = tempfile.TemporaryDirectory()  # every process's metrics, as under `tanktop run`
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics.name
+        try:
+            process, port = serve_app(app, redis_url, options)
+            helpers = start_learning(redis_url, rq_url) if app.startswith("api") and args.learning else []
+        finally:
+            del os.environ["PROMETHEUS_MULTIPROC_DIR"]
         try:
             path = f"/api/1/{key if app.startswith('api') else 'k'}"
             base = f"http://127.0.0.1:{port}{path}"
@@ -205,7 +212,7 @@ def measure(
                                             duration=args.duration)  # fmt: skip
                 paced = script(path, load.rate, args.wrk_threads, mix)
                 runs = []
-                for _ in range(args.runs):
+                for _ in range(args.rate_runs if load.rate else args.runs):
                     runs.append(wrk(base, "GET", None, load_args, script=paced))
                     lag = catch_up(r) if helpers else (0, 0.0)
                 found[app, load] = median(runs)
@@ -215,6 +222,7 @@ def measure(
             stop(process)
             for helper in helpers:
                 stop(helper)
+            metrics.cleanup()
     return found
 
 
@@ -247,6 +255,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--wrk-threads", type=int, default=1)
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--runs", type=int, default=1, help="runs per figure; the median is shown")
+    parser.add_argument("--rate-runs", type=int, default=3,
+                        help="runs per fixed-rate figure (tails vary most on a shared host)")  # fmt: skip
     parser.add_argument("--no-cluster", action="store_true")
     parser.add_argument("--teaching-workers", type=int, default=2,
                         help="web processes of the teaching mix's run (0: none)")  # fmt: skip
