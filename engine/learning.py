@@ -6,15 +6,16 @@ and the user's pending list, and the user is counted in one of the service's lea
 all in the event's own round trip. Its co-occurrence pairs (up to `history` item keys, in
 as many slots) are made here, by the periodic job `workers.jobs.learn`, for many users at
 once: pairs of one item from many users go in one script call, so a busy service costs far
-fewer calls than one event at a time, and an event POST stays one round trip.
+fewer calls than one event at a time, and learning adds no round trip to an event POST.
 
 A round, over the queue buckets the learner holds (a lock each, so no two learners take the
 same users): read up to USERS_AT_ONCE users (at random) with their counts; take each
 user's pending items and newest items (one script per user); store the pairs, users counts
 and popularity (recommend.learn_pending); trim what was taken from each pending list;
-take a user off the queue only if no event counted it again meanwhile. A learner that dies before trimming
-leaves the items pending, and the next round makes their pairs (again, if they were
-stored already: learning is at-least-once, and the pairs are statistics).
+take a user off the queue only if no event counted it again meanwhile. A learner that
+dies before trimming leaves the items pending, and the next round makes their pairs
+(again, if they were stored already: learning is at-least-once, and the pairs are
+statistics).
 
 Until the job has run, an item's neighbours, users count and popularity lag the events by
 up to the job's period (a second); a user's own recommendations use the user's lists as

@@ -1,4 +1,8 @@
-"""`python -m workers`: an RQ worker on every queue, with RQ's scheduler."""
+"""`python -m workers`: an RQ worker on every queue, with RQ's scheduler.
+
+It imports the jobs (and so the engine) before it starts: RQ forks a work horse per job,
+and a horse that had to import them itself would spend more on that than on a learning
+job (one a second)."""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from rq.serializers import JSONSerializer
 
 from engine import logs
 from engine.settings import Settings
-from workers import jobs, queues
+from workers import jobs, queues  # noqa: F401 (jobs: see above)
 
 
 def build_worker(settings: Settings) -> Worker:
@@ -19,7 +23,6 @@ def build_worker(settings: Settings) -> Worker:
 
 def main() -> None:
     logs.configure()
-    assert jobs  # imported here, before the work horses fork: each job would import the engine again
     build_worker(Settings.from_env()).work(with_scheduler=True)
 
 
