@@ -105,13 +105,20 @@ def wrk(
     ]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     script.unlink()
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    socket_errors = re.search(r"Socket errors: (.*)", output)
+    return parse_wrk(output)
+
+
+def parse_wrk(output: str) -> Result:
+    """wrk --latency's report as a Result: errors are the non-2xx/3xx answers plus every
+    socket error (connect, read, write, timeout)."""
+    answers = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    sockets = re.search(r"Socket errors: (.*)", output)
     return Result(
         rps=float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
         p50_ms=_ms(re.search(r"\s50%\s+(\S+)", output).group(1)),
         p99_ms=_ms(re.search(r"\s99%\s+(\S+)", output).group(1)),
-        errors=int(errors.group(1)) if errors else 0 + (1 if socket_errors else 0),
+        errors=(int(answers.group(1)) if answers else 0)
+        + (sum(int(n) for n in re.findall(r"\d+", sockets.group(1))) if sockets else 0),
     )
 
 
