@@ -39,6 +39,7 @@ USERS_AT_ONCE = 50  # users taken from a queue in one round (paced)
 BULK_USERS_AT_ONCE = 500  # unpaced (imports, the evaluation): more pairs shared per call
 TAKE_MAX = 2000  # pending items of one user taken in one round
 LOCK_SECONDS = 300  # a learner that dies holds its buckets this long
+RECHECK_SECONDS = 0.01  # a marked user found with nothing pending is looked at again after this
 
 _take = scripts.load("take_learning")
 _settle = scripts.load("settle_learning")
@@ -152,14 +153,18 @@ def _drain(r, recommend, locks: dict, service: str, deadline: float, duty: float
             return learnt
         found = recommend.settings(r, service)
         pending, totals = take(r, service, [user for _, user, _ in marked], int(found.config["history"]))
+        taken_at = time.monotonic()
         learnt += recommend.learn_pending(r, service, found, pending, pause)
         batch = scripts.Batch(r)
-        settled: dict[int, list[str]] = {}
+        done = []  # (bucket, user, count, nothing was pending) of users with nothing left behind
         for (bucket, user, count), taken, total in zip(marked, pending, totals, strict=True):
             if taken.new:
                 batch.raw("LTRIM", keys.learn_pending(service, user), len(taken.new), -1)
-            if len(taken.new) == total:  # nothing left behind
-                settled.setdefault(bucket, []).append(f"{user}\t{int(count)}\n")
+            if len(taken.new) == total:
+                done.append((bucket, user, count, total == 0))
+        settled: dict[int, list[str]] = {}
+        for bucket, user, count in _settling(r, service, done, taken_at):
+            settled.setdefault(bucket, []).append(f"{user}\t{int(count)}\n")
         for bucket, lines in settled.items():
             batch.script(_settle, [keys.learn_queue(service, bucket)], ["".join(lines)])
         batch.execute()
@@ -170,6 +175,26 @@ def _drain(r, recommend, locks: dict, service: str, deadline: float, duty: float
                 lock.reacquire()
         except LockError:  # a round outlived LOCK_SECONDS: another learner may have a bucket now
             return learnt
+
+
+def _settling(r, service: str, done: list[tuple[int, str, float, bool]], taken_at: float) -> list:
+    """(bucket, user, count) of the users that may leave the queue, of those with nothing
+    left behind (`done`, from the round that took them at `taken_at`). A user marked
+    with nothing pending at all is looked at again, at least RECHECK_SECONDS after the take.
+    On a cluster, an event's pending item (the user's slot) and its mark (a queue's slot) are
+    written on two nodes, and the mark may land first: a learner that took the user off the
+    queue then would leave the item pending until the user's next event. (A repeated
+    positive event, a progress heartbeat say, marks its user with nothing new: a round
+    with such users makes this one more round trip.)"""
+    empty = sorted({user for _, user, _, nothing in done if nothing})
+    arrived = set()
+    if empty:
+        time.sleep(max(RECHECK_SECONDS - (time.monotonic() - taken_at), 0))
+        pipe = r.pipeline(transaction=False)
+        for user in empty:
+            pipe.llen(keys.learn_pending(service, user))
+        arrived = {user for user, size in zip(empty, pipe.execute(), strict=True) if size}
+    return [(bucket, user, count) for bucket, user, count, _ in done if user not in arrived]
 
 
 def _queue_sizes(r, services: Sequence[str]) -> dict[str, list[int]]:

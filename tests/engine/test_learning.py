@@ -159,3 +159,31 @@ def test_recommendations_read_neighbours_once_in_a_while(r, monkeypatch):
     monkeypatch.setattr(recommend, "NEIGHBOURS_SECONDS", 0.0)
     recommend.forget_neighbours()
     assert {p.basis for p in recommend.recommend(r, SVC, "9", now_ms=NOW)} == {"popular"}  # read again
+
+
+def test_a_mark_that_lands_before_its_pending_item_does_not_lose_the_item(r, monkeypatch):
+    """On a cluster the queue's mark and the user's pending item are on two nodes: the
+    learner may see the mark first. It looks again before taking the user off the queue."""
+    r.zincrby(keys.learn_queue(SVC, learning.bucket_of("1")), 1, "1")  # the mark, alone
+    r.sadd(keys.learn_services(), SVC)
+    real = learning.take
+
+    def item_lands_after_the_take(r, service, users, history):
+        found = real(r, service, users, history)
+        if not r.exists(keys.rec_history(SVC, "1")):
+            seen(r, "1", "A", "B")  # the pending items (and a mark) arrive now
+            r.zincrby(keys.learn_queue(SVC, learning.bucket_of("1")), -1, "1")  # one mark, as sent
+        return found
+
+    monkeypatch.setattr(learning, "take", item_lands_after_the_take)
+    learning.run(r, SVC)
+    assert set(neighbours(r, "A")) == {"movie|B"}  # learnt in a later round, not left behind
+    assert r.llen(keys.learn_pending(SVC, "1")) == 0 and learning.backlog(r, SVC) == 0
+
+
+def test_a_user_marked_with_nothing_pending_leaves_the_queue(r):
+    seen(r, "1", "A")
+    learning.run(r, SVC)
+    seen(r, "1", "A", ms=NOW + 60_000)  # a repeat: marked, nothing new to learn
+    assert learning.backlog(r, SVC) == 1 and r.llen(keys.learn_pending(SVC, "1")) == 0
+    assert learning.run(r, SVC) == 0 and learning.backlog(r, SVC) == 0
