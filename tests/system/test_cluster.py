@@ -252,3 +252,99 @@ def test_no_acknowledged_event_is_lost_while_slots_move(tmp_path):
             assert set(events.values_of(r, "acme", user, "seen", "movie", mine)) == set(mine)
     finally:
         local.stop()
+
+
+def _keys_on_every_node(r, count=3):
+    """Keys whose slots are served by `count` different masters."""
+    found = {}
+    for n in range(1000):
+        key = f"spread:{n}"
+        found.setdefault(r.nodes_manager.get_node_from_slot(r.keyslot(key)).name, key)
+        if len(found) == count:
+            return list(found.values())
+    raise AssertionError("the cluster has fewer masters")
+
+
+def test_a_pipeline_over_every_node_answers_in_order_routed_by_the_engine(cluster, monkeypatch):
+    from redis.cluster import ClusterPipeline
+
+    from engine import scripts
+
+    r = engine_redis.connect(cluster.url)
+    keys = _keys_on_every_node(r)
+
+    def not_redis_pys(*args, **kwargs):
+        raise AssertionError("routed by redis-py's pipeline")
+
+    monkeypatch.setattr(ClusterPipeline, "execute", not_redis_pys)
+    pipe = r.pipeline(transaction=False)
+    for n, key in enumerate(keys):
+        pipe.set(key, n)
+        pipe.incr(key)
+    pipe.hset("{h}x", "f", "v")
+    pipe.hgetall("{h}x")
+    pipe.zadd("{z}x", {"a": 1.5})
+    pipe.zrange("{z}x", 0, -1, withscores=True)
+    pipe.hget("{h}x", "missing")
+    assert pipe.execute() == [True, 1, True, 2, True, 3, 1, {"f": "v"}, 1, [("a", 1.5)], None]
+    batch = scripts.Batch(r)  # script calls too, and an error as a value
+    batch.script(scripts.load("take_tokens"), ["{t}bucket"], [1, 1, 1, 0])
+    batch.raw("HGET", keys[0], "f")  # a string, not a hash
+    with pytest.raises(Exception, match="WRONGTYPE"):
+        batch.execute()
+    assert r.get(keys[2]) == "3"
+
+
+def test_a_command_whose_reply_was_lost_is_not_sent_again(cluster, monkeypatch):
+    """A timeout after the command ran: a pipeline that sent it again would run it twice."""
+    import redis.connection
+    from redis.exceptions import TimeoutError as RedisTimeout
+
+    r = engine_redis.connect(cluster.url)
+    key = _keys_on_every_node(r, 1)[0]
+    r.delete(key)
+    real, lost = redis.connection.AbstractConnection.read_response, []
+
+    def reply_lost(self, *args, **kwargs):
+        reply = real(self, *args, **kwargs)
+        if not lost:
+            lost.append(reply)
+            raise RedisTimeout("Timeout reading from socket")
+        return reply
+
+    monkeypatch.setattr(redis.connection.AbstractConnection, "read_response", reply_lost)
+    pipe = r.pipeline(transaction=False)
+    pipe.incr(key)
+    with pytest.raises(RedisTimeout):
+        pipe.execute()
+    monkeypatch.undo()
+    assert lost == [1] and r.get(key) == "1"  # ran once
+    assert r.incr(key) == 2  # and the client goes on
+
+
+def test_a_pipeline_sent_to_the_wrong_node_follows_the_redirection(cluster):
+    r = engine_redis.connect(cluster.url)
+    key = _keys_on_every_node(r, 1)[0]
+    r.set(key, 10)
+    slot, manager = r.keyslot(key), r.nodes_manager
+    right = manager.slots_cache[slot]
+    wrong = next(node for node in manager.nodes_cache.values() if node.name != right[0].name)
+    manager.slots_cache[slot] = [wrong]  # a stale slot table, as after a resharding
+    try:
+        pipe = r.pipeline(transaction=False)
+        pipe.incr(key)
+        pipe.get(key)
+        assert pipe.execute() == [11, "11"]  # MOVED: sent again once, to the right node
+        assert r.get(key) == "11"
+    finally:
+        manager.slots_cache[slot] = right
+
+
+def test_a_pipeline_the_engine_does_not_route_goes_to_redis_pys(cluster):
+    r = engine_redis.connect(cluster.url)
+    r.set("{m}1", "a")
+    r.set("{m}2", "b")
+    pipe = r.pipeline(transaction=False)
+    pipe.execute_command("MGET", "{m}1", "{m}2")  # two keys (one slot)
+    pipe.get("{m}1")
+    assert pipe.execute() == [["a", "b"], "a"]
