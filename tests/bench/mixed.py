@@ -9,8 +9,9 @@ section list reads, with wrk at increasing load (connections, then fixed request
 held by wrk's `delay` hook), against a bare Flask app
 answering the same routes with a constant (or, for the event POST, one SET) under the
 same WSGI server and process count, measured in the same run; every process writes its
-metrics to a PROMETHEUS_MULTIPROC_DIR, as under `tanktop run`. A fixed rate's figure is the
-median of --rate-runs runs (3). On a standalone Redis with
+metrics to a PROMETHEUS_MULTIPROC_DIR, as under `tanktop run`. Each figure is the median of
+3 runs (--runs, --rate-runs): the first 10 s after a start run slower than the next, and
+one run's tail varies 2-3x on a shared host. On a standalone Redis with
 1, 2 and 4 web processes, then on a local 3-master Redis Cluster. Before the load: 1,000
 users with 40 events each over 2,000 movies, 12 section definitions; Redis memory per
 user and per item is reported from INFO memory. The engine runs with a worker and a clock,
@@ -254,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--wrk-threads", type=int, default=1)
     parser.add_argument("--duration", type=int, default=10)
-    parser.add_argument("--runs", type=int, default=1, help="runs per figure; the median is shown")
+    parser.add_argument("--runs", type=int, default=3, help="runs per figure; the median is shown")
     parser.add_argument("--rate-runs", type=int, default=3,
                         help="runs per fixed-rate figure (tails vary most on a shared host)")  # fmt: skip
     parser.add_argument("--no-cluster", action="store_true")
