@@ -348,3 +348,29 @@ def test_a_pipeline_the_engine_does_not_route_goes_to_redis_pys(cluster):
     pipe.execute_command("MGET", "{m}1", "{m}2")  # two keys (one slot)
     pipe.get("{m}1")
     assert pipe.execute() == [["a", "b"], "a"]
+
+
+def test_a_pipeline_whose_slot_is_not_known_goes_to_redis_pys(cluster, monkeypatch):
+    """Nothing is sent before routing: a slot missing from the table (the cluster changing)
+    leaves the pipeline to redis-py's, which answers as it always has."""
+    from redis.cluster import ClusterPipeline
+
+    r = engine_redis.connect(cluster.url)
+    key = _keys_on_every_node(r, 1)[0]
+    r.set(key, 1)
+    slot, manager = r.keyslot(key), r.nodes_manager
+    known, handed = manager.slots_cache.pop(slot), []
+    real = ClusterPipeline.execute
+
+    def redis_pys(self, raise_on_error=True):
+        handed.append(True)
+        manager.slots_cache[slot] = known  # as after redis-py learns the cluster again
+        return real(self, raise_on_error)
+
+    monkeypatch.setattr(ClusterPipeline, "execute", redis_pys)
+    try:
+        pipe = r.pipeline(transaction=False)
+        pipe.incr(key)
+        assert pipe.execute() == [2] and handed == [True]
+    finally:
+        manager.slots_cache[slot] = known
