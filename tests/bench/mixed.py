@@ -3,7 +3,8 @@
     python -m tests.bench.mixed [--duration 10] [--loads 4,16,64] [--rates 500,1000,1500]
                                 [--workers 1,2,4]
 
-80% event writes (`seen` on a random movie by a random user), 15% list and bookmark reads
+80% event writes (the viewing mix: mostly progress heartbeats; the teaching mix: `seen` on
+a random movie, each teaching similarity; MIX_NOTES), 15% list and bookmark reads
 (a user's `seen` list, 20 at a time; their continue-watching list), 5% recommendation and
 section list reads, with wrk at increasing load (connections, then fixed request rates
 held by wrk's `delay` hook), against a bare Flask app
@@ -11,8 +12,11 @@ answering the same routes with a constant (or, for the event POST, one SET) unde
 same WSGI server and process count, measured in the same run; every process writes its
 metrics to a PROMETHEUS_MULTIPROC_DIR, as under `tanktop run`. Each figure is the median of
 3 runs (--runs, --rate-runs): the first 10 s after a start run slower than the next, and
-one run's tail varies 2-3x on a shared host. On a standalone Redis with
-1, 2 and 4 web processes, then on a local 3-master Redis Cluster. Before the load: 1,000
+one run's tail varies 2-3x on a shared host. On the embedded Redis as `tanktop run` starts
+it (a unix socket, AOF fsynced every second) with 1, 2 and 4 web processes; then, with
+--cluster-workers processes, on a standalone Redis over TCP (as a REDIS_URL names one)
+and on a local 3-master Redis Cluster over TCP, the cluster's like-for-like comparison.
+Before the load: 1,000
 users with 40 events each over 2,000 movies, 12 section definitions; Redis memory per
 user and per item is reported from INFO memory. The engine runs with a worker and a clock,
 as `tanktop run` starts them, so similarity is learnt during the load (engine/learning.py);
@@ -247,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--workers", default="1,2,4", help="web process counts on standalone Redis")
+    parser.add_argument("--workers", default="1,2,4", help="web process counts on the embedded Redis")
     parser.add_argument("--cluster-workers", type=int, default=2, help="web processes on the cluster")
     parser.add_argument("--loads", default="4,16,64", help="wrk connections, one figure each")
     parser.add_argument("--rates", default="500,1000,1500", help="fixed request rates, one figure each")
@@ -273,16 +277,21 @@ def main(argv: list[str] | None = None) -> int:
     process_counts = [int(n) for n in args.workers.split(",")]
     results, notes = [], []
     with tempfile.TemporaryDirectory() as name:
-        setups = [("standalone Redis", None)] + ([] if args.no_cluster else [("3-master Redis Cluster", "c")])
+        setups = [("embedded Redis", "embedded")]
+        if not args.no_cluster:
+            setups += [("standalone Redis over TCP", "tcp"), ("3-master Redis Cluster", "cluster")]
         for label, kind in setups:
-            if kind is None:
-                server = servers.RedisServer(Path(name) / "redis", port=servers.free_port(), persist=False)
+            if kind == "embedded":  # as `tanktop run` starts it
+                server = servers.RedisServer(Path(name) / "redis")
+            elif kind == "tcp":
+                server = servers.RedisServer(Path(name) / "tcp", port=servers.free_port(), persist=False)
             else:
                 server = servers.LocalCluster(Path(name) / "cluster")
             server.start()
             # RQ runs on a standalone Redis (RQ_REDIS_URL): its own beside a cluster
-            rq = server if kind is None else servers.RedisServer(Path(name) / "rq", port=servers.free_port(),
-                                                                 persist=False)  # fmt: skip
+            rq = server
+            if kind == "cluster":
+                rq = servers.RedisServer(Path(name) / "rq", port=servers.free_port(), persist=False)
             if rq is not server:
                 rq.start()
             try:
@@ -300,8 +309,9 @@ def main(argv: list[str] | None = None) -> int:
                     f"{(loaded - catalogued) / USERS / 1024:.1f} KiB per user (their lists, bookmarks "
                     "and history, and the similarity and popularity their events made)"
                 )
-                runs = [(n, "viewing") for n in (process_counts if kind is None else [args.cluster_workers])]
-                if kind is None and args.teaching_workers:
+                counts = process_counts if kind == "embedded" else [args.cluster_workers]
+                runs = [(n, "viewing") for n in counts]
+                if kind == "embedded" and args.teaching_workers:
                     runs.append((args.teaching_workers, "teaching"))
                 for workers, mix in runs:
                     found = measure(r, server.url, rq.url, key, workers, loads, args, mix)
