@@ -32,7 +32,7 @@ test: $(VENV)/.installed-dev
 DATA ?= ../shared/data/ml-100k
 
 # Every benchmark below, one after another, into bench-results.md (needs wrk: apt-get
-# install wrk; MovieLens at DATA for the recommendation one). About an hour.
+# install wrk; MovieLens at DATA for the recommendation one). About 70 minutes.
 bench: $(VENV)/.installed-dev
 	$(BIN)/python -m tests.bench.all --data $(DATA)
 
