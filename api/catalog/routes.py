@@ -118,7 +118,7 @@ def _schedule_json(channel: str, slots: list[catalog.Slot]) -> dict:
 @operation(
     "Replace a channel's programme guide.",
     body=schemas.Schedule,
-    responses={200: ("The guide as stored (times in Unix seconds).", schemas.Schedule)},
+    responses={200: ("The guide as stored (times in Unix seconds).", schemas.StoredSchedule)},
 )
 def put_schedule(channelid: str):
     """Slots in start order, none overlapping the next, each ending after it starts; the
@@ -132,7 +132,10 @@ def put_schedule(channelid: str):
 @bp.get("/schedule/<id:channelid>/")
 @operation(
     "A channel's programme guide.",
-    responses={200: ("The guide (times in Unix seconds).", schemas.Schedule), 404: ("No guide.", "Error")},
+    responses={
+        200: ("The guide (times in Unix seconds).", schemas.StoredSchedule),
+        404: ("No guide.", "Error"),
+    },
 )
 def get_schedule(channelid: str):
     """Every slot, in start order."""

@@ -38,3 +38,7 @@ class Slot(Schema):
 
 class Schedule(Schema):
     slots = fields.List(fields.Nested(Slot), required=True, metadata={"description": "In start order."})
+
+
+class StoredSchedule(Schedule):
+    channel_id = fields.String(required=True, metadata={"description": "The channel."})

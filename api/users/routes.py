@@ -49,7 +49,7 @@ def _if_match() -> profiles.IfMatch:
         return None
     if value.strip() == "*":
         return "*"
-    return request.if_match.as_set()
+    return {tag for tag in request.if_match.as_set() if tag}  # `""` parses as no tag at all
 
 
 def _only_if_absent() -> bool:

@@ -247,7 +247,9 @@ def test_numbers_come_back_character_for_character(api):
     assert api.get("user/7/").get_data(as_text=True) == '{"id":"7",' + text[1:]
 
 
-@pytest.mark.parametrize("header", ['"*"', 'W/"x", *', '"zz {etag}"', 'W/"{etag}"', '"{upper}"', "garbage"])
+@pytest.mark.parametrize(
+    "header", ['"*"', 'W/"x", *', '"zz {etag}"', 'W/"{etag}"', '"{upper}"', "garbage", '""', '"", ""', ","]
+)
 def test_if_match_values_that_are_not_this_etag_never_match(api, r, header):
     etag = api.put("user/7/", json={"a": 1}).headers["ETag"].strip('"')
     value = header.format(etag=etag, upper=etag.upper())
