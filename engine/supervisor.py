@@ -50,6 +50,7 @@ def web_command(settings: Settings, app: str = "api.wsgi:app") -> list[str]:
             "--http",
             "1",
             "--no-ws",
+            "--respawn-failed-workers",  # a web process that dies (OOM-killed, say) is replaced
             app,
         ]
     return [sys.executable, "-m", "gunicorn", "--config", "python:api.gunicorn_conf", app]
