@@ -117,16 +117,25 @@ def keys_command(args: argparse.Namespace, settings: Settings) -> int:
             shown = "unlimited" if rate == 0 else f"{rate:g} requests a second, burst {burst}"
             print(f"key {record.key_id}: {shown}; in effect within {settings.key_cache_seconds:g} s")
         elif args.action == "webhook-secret":
-            _webhook_secret(r, args.service, rotate=args.rotate)
+            return _webhook_secret(r, args.service, rotate=args.rotate)
     return 0
 
 
-def _webhook_secret(r, service: str, *, rotate: bool) -> None:
+def _webhook_secret(r, service: str, *, rotate: bool) -> int:
+    """Show the service's webhook secret once: when it is made (or first asked for), and
+    each new one a rotation makes."""
     now = now_ms()
     if rotate:
-        found = tenants.rotate_webhook_secret(r, service, now_ms=now)
-    else:
-        found = tenants.webhook_secrets(r, service, now_ms=now)
+        tenants.rotate_webhook_secret(r, service, now_ms=now)
+    found = tenants.reveal_webhook_secret(r, service, now_ms=now)
+    if found is None:
+        print(
+            f"the webhook secret of service {service} was shown when it was made and is not shown again; "
+            f"`tanktop keys webhook-secret --service {service} --rotate` makes a new one (the old one "
+            "keeps signing for 24 hours)",
+            file=sys.stderr,
+        )
+        return 1
     print(found.current)
     if found.previous:
         print(
@@ -138,6 +147,7 @@ def _webhook_secret(r, service: str, *, rotate: bool) -> None:
         print(
             f"webhooks of service {service} are signed with this secret (Standard Webhooks)", file=sys.stderr
         )
+    return 0
 
 
 class _Bar:

@@ -229,6 +229,16 @@ def webhook_secrets(r, service: str, *, now_ms: int) -> WebhookSecrets:
     return WebhookSecrets(stored["webhook_secret"], stored["previous_secret"], until)
 
 
+def reveal_webhook_secret(r, service: str, *, now_ms: int) -> WebhookSecrets | None:
+    """The service's webhook secrets if the current one was never shown (it is then marked
+    shown: a secret is shown once, when it is made or first asked for), else None."""
+    found = webhook_secrets(r, service, now_ms=now_ms)
+    fingerprint = hashlib.sha256(found.current.encode()).hexdigest()[:16]
+    if not r.hsetnx(keys.service_record(service), f"shown:{fingerprint}", now_ms):
+        return None
+    return found
+
+
 def rotate_webhook_secret(r, service: str, *, now_ms: int) -> WebhookSecrets:
     """A new webhook secret for the service; the old one also signs for a day."""
     ids.service_name(service, "service name")

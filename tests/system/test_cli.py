@@ -97,11 +97,21 @@ def test_webhook_secret_is_shown_and_rotated(redis_env, capsys):
     code, out, err = run(capsys, "keys", "webhook-secret", "--service", "acme")
     first = out.strip()
     assert code == 0 and first.startswith("whsec_") and "signed with this secret" in err
-    assert run(capsys, "keys", "webhook-secret", "--service", "acme")[1].strip() == first  # stable
+    code, out, err = run(capsys, "keys", "webhook-secret", "--service", "acme")  # shown once
+    assert code == 1 and out == "" and first not in err and "--rotate" in err
     code, out, err = run(capsys, "keys", "webhook-secret", "--service", "acme", "--rotate")
     assert code == 0 and out.strip() != first and "and by the one it replaced until" in err
     secrets = tenants.webhook_secrets(redis_env, "acme", now_ms=cli.now_ms())
     assert secrets.signing() == [out.strip(), first]
+    code, out, err = run(capsys, "keys", "webhook-secret", "--service", "acme")  # the new one: once too
+    assert code == 1 and out == "" and secrets.current not in err
+
+
+def test_a_secret_first_made_by_a_delivery_is_shown_once(redis_env, capsys):
+    made = tenants.webhook_secrets(redis_env, "acme", now_ms=cli.now_ms()).current  # a delivery signs
+    code, out, _ = run(capsys, "keys", "webhook-secret", "--service", "acme")
+    assert code == 0 and out.strip() == made
+    assert run(capsys, "keys", "webhook-secret", "--service", "acme")[0] == 1
     assert run(capsys, "keys", "webhook-secret", "--service", "Bad Name")[0] == 2
 
 
