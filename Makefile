@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: run test bench bench-profiles bench-mixed bench-growth bench-events bench-notifications bench-bookmarks bench-recommend bench-sections eval lock clean
+.PHONY: run test bench bench-profiles bench-mixed bench-growth bench-events bench-notifications bench-bookmarks bench-recommend bench-sections eval lock audit clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -81,6 +81,16 @@ lock:
 	.lock-venv/bin/python -m pip --disable-pip-version-check -q install -e '.[dev]'
 	.lock-venv/bin/python -m pip freeze --exclude-editable | grep -v '^-e' > constraints.txt
 	rm -rf .lock-venv
+
+# Known vulnerabilities in the pinned dependencies (constraints.txt, every one of them),
+# with pip-audit in a throwaway venv. --strict: a dependency it could not check fails the
+# audit (this host's package mirror serves no vulnerability data, so it fails here; see
+# README, Dependencies).
+audit:
+	rm -rf .audit-venv && $(PYTHON) -m venv .audit-venv
+	.audit-venv/bin/python -m pip --disable-pip-version-check -q install pip-audit
+	.audit-venv/bin/pip-audit --strict --no-deps --disable-pip -r constraints.txt; \
+		status=$$?; rm -rf .audit-venv; exit $$status
 
 clean:
 	rm -rf $(VENV)
