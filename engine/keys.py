@@ -360,6 +360,12 @@ def notify_user(service: str, uid: str) -> str:
     return f"{_notify(service)}:user:{uid}"
 
 
+def notify_count(service: str) -> str:
+    """STRING how many notification requests the service holds, open or matched (the
+    per-service limit's count; requests made before it existed are not in it). No TTL."""
+    return f"{_notify(service)}:count"
+
+
 def deliveries(service: str) -> str:
     """HASH delivery id -> the delivery, tab-separated: status (pending, delivered, failed),
     attempts, last error, lease until ms (its sender's token), url, user, request item type

@@ -32,6 +32,7 @@ FOLLOW_TYPES = ("sport", "team")
 FIELDS = {"url", "source_id", "price", "hd"}
 MAX_SOURCES = 100
 MAX_PER_USER = 1000
+MAX_PER_SERVICE = 10_000_000  # open or matched: a guard on the service's Redis memory
 MAX_PRICE = 10**12
 #: Seconds to wait before each retry: the delivery is tried 1 + len(BACKOFF) times.
 BACKOFF = (5, 300, 1800, 7200, 18000, 36000, 36000)
@@ -128,6 +129,7 @@ def _request_keys(service: str, uid: str, item_type: str, item_id: str) -> list[
         keys.notify_user(service, uid),
         keys.deliveries(service),
         keys.outbox(service),
+        keys.notify_count(service),
     ]
 
 
@@ -161,7 +163,15 @@ def save(
         [request.url, "" if request.price is None else str(request.price), str(int(request.hd)),
          ",".join(request.sources), str(now_ms), "", ""]
     )  # fmt: skip
-    _save(r, _request_keys(service, uid, item_type, item_id), [uid, record, f"{item_type}|{item_id}"])
+    saved = _save(
+        r,
+        _request_keys(service, uid, item_type, item_id),
+        [uid, record, f"{item_type}|{item_id}", MAX_PER_SERVICE],
+    )
+    if int(saved) < 0:
+        raise errors.InvalidValue(
+            f"at most {MAX_PER_SERVICE} notification requests per service; cancel some first"
+        )
     if item_type in FOLLOW_TYPES:
         return []  # a follow hears of items that become available from now on
     candidates = [(item_type, item_id)]

@@ -6,6 +6,7 @@ import pytest
 
 from engine import catalog, errors, keys, notifications, users, webhooks
 from engine.notifications import Request
+from tests.conftest import snapshot
 
 NOW = 1_763_800_000_000
 SECRET = "whsec_" + "A" * 32
@@ -445,6 +446,25 @@ def test_a_user_has_at_most_so_many_requests(r, monkeypatch):
     with pytest.raises(errors.InvalidValue):
         ask(r, "7", "movie", "3")
     ask(r, "7", "movie", "2", price=5)  # replacing one is fine
+
+
+def test_a_service_has_at_most_so_many_requests(r, monkeypatch):
+    monkeypatch.setattr(notifications, "MAX_PER_SERVICE", 3)
+    for user in ("7", "8", "9"):
+        ask(r, user, "movie", "1")
+    before = snapshot(r)
+    with pytest.raises(errors.InvalidValue, match="at most 3 notification requests per service"):
+        ask(r, "10", "movie", "2")
+    assert snapshot(r) == before  # nothing of the refused one
+    ask(r, "7", "movie", "1", price=5)  # replacing one is fine
+    notifications.cancel(r, "acme", "8", "movie", "1")
+    ask(r, "10", "movie", "2")  # a cancelled one makes room
+    with pytest.raises(errors.InvalidValue):
+        ask(r, "11", "movie", "2")
+    notifications.cancel(r, "acme", "7")  # all of a user's
+    notifications.cancel(r, "acme", "7")  # none left: the count stays right
+    ask(r, "11", "movie", "2")
+    assert r.get(keys.notify_count("acme")) == "3"
 
 
 def test_two_senders_of_one_delivery_flip_notified_once(r):

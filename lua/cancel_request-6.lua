@@ -6,6 +6,7 @@
     KEYS[3] user index   SET   "<itemtype>|<itemid>" of the user's requests
     KEYS[4] deliveries   HASH  delivery id -> delivery
     KEYS[5] outbox       ZSET  delivery id -> due ms
+    KEYS[6] count        STRING the service's requests, open or matched
     ARGV[1] the user
     ARGV[2] "<itemtype>|<itemid>"
   Returns 1 removed | 0 there was none
@@ -19,4 +20,7 @@ end
 drop_delivery(KEYS[4], KEYS[5], request_of(before)[6])
 redis.call('HDEL', KEYS[1], ARGV[1])
 redis.call('HDEL', KEYS[2], ARGV[1])
+if tonumber(redis.call('GET', KEYS[6]) or 0) > 0 then  -- requests made before the count began
+  redis.call('DECR', KEYS[6])                           -- are not in it
+end
 return 1

@@ -8,13 +8,19 @@
     KEYS[3] user index   SET   "<itemtype>|<itemid>" of the user's requests
     KEYS[4] deliveries   HASH  delivery id -> delivery
     KEYS[5] outbox       ZSET  delivery id -> due ms
+    KEYS[6] count        STRING the service's requests, open or matched
     ARGV[1] the user
     ARGV[2] the request record (its delivery and notified fields empty)
     ARGV[3] "<itemtype>|<itemid>"
-  Returns 1 created | 2 replaced | 0 the same request was there already
+    ARGV[4] the most requests the service may hold
+  Returns 1 created | 2 replaced | 0 the same request was there already | -1 refused: the
+  service holds ARGV[4] requests already (nothing changed)
 ]]
 --- @include "notify_common"
 local before = redis.call('HGET', KEYS[1], ARGV[1]) or redis.call('HGET', KEYS[2], ARGV[1])
+if not before and tonumber(redis.call('GET', KEYS[6]) or 0) >= tonumber(ARGV[4]) then
+  return -1
+end
 redis.call('SADD', KEYS[3], ARGV[3])
 if before then
   local old, new = request_of(before), request_of(ARGV[2])
@@ -31,4 +37,5 @@ redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 if before then
   return 2
 end
+redis.call('INCR', KEYS[6])
 return 1
