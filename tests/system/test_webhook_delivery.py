@@ -20,6 +20,7 @@ from engine.clock import now_ms
 from engine.settings import Settings
 from tests.conftest import Api, make_key
 from tests.receiver import Receiver
+from tests.system.test_faults import children
 from workers import clock, queues
 
 pytestmark = pytest.mark.system
@@ -206,6 +207,10 @@ def test_a_worker_killed_mid_delivery_still_delivers_once_by_webhook_id(api, hoo
         api.post("notification/7/movie/1/", json={"url": hook.url})
         api.put("item/movie/1/", json={"availability": [{"source_id": 7, "price": 0}]})
         (first,) = hook.wait_for(1)
+        horses = children(process.pid)
+        assert horses  # the job runs in a forked horse
+        for horse in horses:  # RQ's work horse, the sender, in a session of its own
+            os.kill(horse, signal.SIGKILL)
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(10)
     finally:
