@@ -122,6 +122,20 @@ def test_the_standard_webhooks_reference_signature():
     assert not webhooks.verify(secret, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265331, body, signature)
 
 
+def test_signatures_are_compared_in_constant_time(monkeypatch):
+    compared = []
+
+    def compare_digest(a, b):
+        compared.append((a, b))
+        return a == b
+
+    monkeypatch.setattr(webhooks.hmac, "compare_digest", compare_digest)
+    secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+    signature = webhooks.sign(secret, "msg_1", 1614265330, b"x")
+    assert webhooks.verify(secret, "msg_1", 1614265330, b"x", f"v1,other {signature}")
+    assert [b for _, b in compared] == ["v1,other", signature]  # every candidate, by compare_digest
+
+
 def test_new_secrets_are_random_and_shaped_like_the_spec_says():
     first, second = webhooks.new_secret(), webhooks.new_secret()
     assert first != second and first.startswith("whsec_") and len(first) == 6 + 32
