@@ -145,3 +145,45 @@ def test_the_access_log_is_one_json_line_a_request_without_the_key(r, capsys):
     [line] = [json.loads(line) for line in err.splitlines() if '"request"' in line]
     assert line["request_id"] == "req-9" and line["status"] == 404 and line["method"] == "GET"
     assert line["path"] == "/api/1/<apikey>/user/7/" and api.key not in err
+
+
+def test_no_log_line_shows_a_key_whatever_the_request(r, capsys, monkeypatch):
+    """Every kind of answer, with the access log on: fast-path events, errors of every
+    status, an unexpected exception (500) and Redis failing (503), a key in a mistyped path
+    and a revoked key's path; nothing logged carries a key."""
+    import redis as redis_py
+
+    from api import create_app
+    from engine import profiles, tenants
+    from engine.settings import Settings
+    from tests.conftest import Api, make_key
+
+    app = create_app(Settings(access_log=True, key_cache_seconds=0), redis=r)
+    app.config["TESTING"] = False  # an unexpected exception is answered (and logged), not raised
+    api = Api(app.test_client(), make_key(r))
+    revoked = Api(app.test_client(), make_key(r, service="gone"))
+    tenants.revoke_key(r, revoked.key, now_ms=1)
+    logs.configure(observe.log_context)
+    try:
+        api.put("user/7/", json={"a": 1})
+        api.post("event/7/seen/movie/1/")  # the fast path
+        api.post("event/7/rated/movie/1/x/")  # 400 on the fast path
+        api.get("user/8/")  # 404
+        api.open("PATCH", "sectiondef/")  # 405
+        api.get("nowhere/at/all/")  # an unknown route
+        api.client.get(f"/api/1/x{api.key}/user/7/")  # a key-like string that is not a key
+        api.client.get(f"/api//{api.key}/user/7/")  # the key in a mistyped path
+        revoked.get("user/7/")  # 401
+        api.put("user/7/", data=b"{", content_type="application/json")  # 400
+        monkeypatch.setattr(profiles, "get", lambda *args, **kwargs: 1 / 0)
+        assert api.get("user/7/").status_code == 500
+        monkeypatch.setattr(
+            profiles, "get", lambda *args, **kwargs: (_ for _ in ()).throw(redis_py.ConnectionError("down"))
+        )
+        assert api.get("user/7/").status_code == 503
+    finally:
+        logging.getLogger().handlers.clear()
+    err = capsys.readouterr().err
+    assert '"request"' in err and "unhandled error" in err  # the lines were written
+    for key in (api.key, revoked.key):
+        assert key not in err
