@@ -400,5 +400,7 @@ def announced(service: str) -> str:
 
 
 def service_record(service: str) -> str:
-    """HASH one service: webhook_secret, previous_secret, previous_until (ms). No TTL."""
+    """HASH one service: webhook_secret, previous_secret, previous_until (ms), and
+    `shown:<fingerprint>` -> ms for each secret `tanktop keys webhook-secret` has shown (each is
+    shown once). No TTL."""
     return f"{TENANTS}:service:{service}"

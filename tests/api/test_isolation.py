@@ -207,31 +207,35 @@ def ask(api: Api, client, method: str, path: str, options: dict):
 _SECONDS = re.compile(r"^1[6-9]\d{8}(\.\d+)?$")
 
 
-def _plain(value, key: str):
-    """The answer's body with the asking key and the times of the asking moment masked."""
+def _plain(value):
+    """The answer's body with the times of the asking moment masked."""
     if isinstance(value, dict):
-        return {k: _plain(v, key) for k, v in value.items()}
+        return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_plain(v, key) for v in value]
-    if isinstance(value, str):
-        return "<time>" if _SECONDS.match(value) else value.replace(key, "<key>")
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and _SECONDS.match(str(value)):
+        return [_plain(v) for v in value]
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool) and _SECONDS.match(str(value)):
         return "<time>"
     return value
 
 
 def seen_as(response, key: str, chosen_id: bool = False) -> tuple:
-    text = response.get_data(as_text=True)
-    if chosen_id:  # the server's choice differs from one asking to the next
-        chosen = response.get_json()["id"]
-        text = text.replace(chosen, "<chosen>")
-        key = key + "/user/"  # and the Location names it
-        return response.status_code, _plain(json.loads(text), key), bool(response.headers.get("Location"))
+    """Status, body and the headers that name data, with the asking key (and, for a user
+    whose id the server chose, that id: it differs from one asking to the next) masked."""
+    masks = {key: "<key>"}
+    if chosen_id:
+        masks[response.get_json()["id"]] = "<chosen>"
+
+    def masked(text: str) -> str:
+        for secret, mask in masks.items():
+            text = text.replace(secret, mask)
+        return text
+
+    text = masked(response.get_data(as_text=True))
     try:
-        content = _plain(json.loads(text), key) if text else None
+        content = _plain(json.loads(text)) if text else None
     except ValueError:
-        content = text.replace(key, "<key>")
-    headers = {name: response.headers.get(name, "").replace(key, "<key>") for name in ("Location", "Link")}
+        content = text
+    headers = {name: masked(response.headers.get(name, "")) for name in ("Location", "Link")}
     return response.status_code, content, headers
 
 

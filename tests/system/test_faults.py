@@ -99,8 +99,7 @@ def call(port: int, key: str, method: str, path: str, body: bytes | None = None)
     return response.status
 
 
-def start_worker(env: dict, tmp_path: Path) -> subprocess.Popen:
-    log = open(tmp_path / "worker.log", "a")  # noqa: SIM115 (the process holds it)
+def start_worker(env: dict, log) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "workers"], env=env, stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)  # fmt: skip
 
@@ -117,7 +116,8 @@ def test_nothing_acknowledged_is_lost_when_processes_die_and_redis_restarts(tmp_
     log = open(tmp_path / "web.log", "w")  # noqa: SIM115 (closed below)
     web = subprocess.Popen(supervisor.web_command(Settings.from_env(env)), env=env, stdout=log,
                            stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
-    workers = [start_worker(env, tmp_path)]
+    worker_log = open(tmp_path / "worker.log", "w")  # noqa: SIM115 (closed below)
+    workers = [start_worker(env, worker_log)]
     writers: list[Writer] = []
     hook = Receiver().__enter__()
     try:
@@ -148,7 +148,7 @@ def test_nothing_acknowledged_is_lost_when_processes_die_and_redis_restarts(tmp_
         os.killpg(workers[0].pid, signal.SIGKILL)
         workers[0].wait(10)
         hook.released.set()
-        workers.append(start_worker(env, tmp_path))
+        workers.append(start_worker(env, worker_log))
         time.sleep(1)
 
         redis.stop()  # (c) Redis goes away...
@@ -167,6 +167,7 @@ def test_nothing_acknowledged_is_lost_when_processes_die_and_redis_restarts(tmp_
                 os.killpg(process.pid, signal.SIGTERM)
                 process.wait(30)
         log.close()
+        worker_log.close()
 
     try:
         outcomes = [outcome for writer in writers for outcome in writer.outcomes]
